@@ -1,0 +1,614 @@
+//! The HTTP/1.1 proxy driver: one task per downstream connection, reading
+//! requests with the sans-IO codec, routing each one and relaying it to an
+//! upstream connection from the shard's pool, streaming bodies both ways.
+//!
+//! Requests on one connection are handled in order, so pipelined requests
+//! are answered in order. Bodies are never buffered whole: each read is
+//! decoded and written on before the next read. This is the only place
+//! where the HTTP/1 codec meets sockets; it holds no locks and no state
+//! shared with other shards.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use glommio::net::TcpStream;
+use hawser_http1 as h1;
+
+use super::error::{ProxyError, encode_l5d_err};
+use super::router::{Routed, Router};
+use super::tunnel::tunnel;
+use crate::client::Upstream;
+use crate::net::{Scratch, close_write, with_timeout, write_all};
+use crate::runtime::Drain;
+
+/// How long a keep-alive connection may sit idle between requests.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// How long a body read or an upstream response may stall.
+const IO_IDLE: Duration = Duration::from_secs(300);
+
+/// What a downstream connection needs from its shard.
+pub struct ConnEnv {
+    /// The router this server feeds.
+    pub router: Rc<Router>,
+    /// Strip incoming `l5d-ctx-*`/`l5d-dtab` (server `clearContext`).
+    pub clear_context: bool,
+    /// The shard's read scratch buffer.
+    pub scratch: Rc<Scratch>,
+    /// The shard's drain state.
+    pub drain: Rc<Drain>,
+}
+
+/// Whether the downstream connection survives the exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    KeepAlive,
+    Close,
+}
+
+/// Serves one downstream connection until it closes.
+pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
+    let _open = env.drain.open();
+    stream.set_nodelay(true).ok();
+    let mut rbuf = BytesMut::new();
+    loop {
+        let head = match read_request_head(&mut stream, &mut rbuf, &env).await {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => {
+                respond_error(&mut stream, &e, true).await;
+                break;
+            }
+        };
+        match exchange(&mut stream, &mut rbuf, head, peer, &env).await {
+            Next::KeepAlive if !env.drain.is_draining() => {
+                if rbuf.is_empty() {
+                    // Idle: hold no buffer while waiting for the next request.
+                    rbuf = BytesMut::new();
+                }
+            }
+            _ => break,
+        }
+    }
+    close_write(&mut stream).await;
+}
+
+/// Reads one request head. `Ok(None)` when the client closed cleanly (or the
+/// shard is draining) between requests.
+async fn read_request_head(
+    stream: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    env: &ConnEnv,
+) -> Result<Option<h1::RequestHead>, ProxyError> {
+    let router = &env.router;
+    // Wait for the first byte of the next request: bounded by the keep-alive
+    // idle timeout and cut short by a drain.
+    if rbuf.is_empty() {
+        let read = env.scratch.read(stream, rbuf);
+        let drained = async {
+            env.drain.wait().await;
+            Ok(0)
+        };
+        match with_timeout(KEEPALIVE_IDLE, futures_lite::future::or(read, drained)).await {
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(_) => {}
+        }
+    }
+    // From the first byte on, the whole head must arrive within the header
+    // deadline (slowloris protection).
+    let deadline = router.header_timeout;
+    let started = std::time::Instant::now();
+    loop {
+        match h1::parse_request(rbuf, &router.limits) {
+            Ok(Some((head, used))) => {
+                let _ = rbuf.split_to(used);
+                return Ok(Some(head));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(ProxyError::downstream(e.status(), e.reason())),
+        }
+        let left = deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(ProxyError::downstream(408, "request header timeout"));
+        }
+        match with_timeout(left, env.scratch.read(stream, rbuf)).await {
+            Ok(0) => {
+                return Err(ProxyError::downstream(
+                    400,
+                    "connection closed in the middle of a request head",
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return Err(ProxyError::downstream(408, "request header timeout"));
+            }
+            Err(_) => return Ok(None),
+        }
+    }
+}
+
+/// Handles one request/response exchange.
+async fn exchange(
+    down: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    head: h1::RequestHead,
+    peer: SocketAddr,
+    env: &ConnEnv,
+) -> Next {
+    let framing = match head.body_framing() {
+        Ok(f) => f,
+        Err(e) => {
+            respond_error(down, &ProxyError::downstream(e.status(), e.reason()), true).await;
+            return Next::Close;
+        }
+    };
+    let has_body = !matches!(framing, h1::Framing::Empty | h1::Framing::Length(0));
+    if let Some(bad) = head.unsupported_expectation() {
+        let _ = bad;
+        respond_error(down, &ProxyError::downstream(417, "unsupported Expect value"), has_body).await;
+        return if has_body { Next::Close } else { Next::KeepAlive };
+    }
+    let client_keep_alive = head.keep_alive();
+    let routed = match env.router.route(&head, env.clear_context) {
+        Ok(r) => r,
+        Err(e) => {
+            // The body (if any) was not read: the connection cannot be reused.
+            respond_error(down, &e, has_body || !client_keep_alive).await;
+            return if has_body || !client_keep_alive {
+                Next::Close
+            } else {
+                Next::KeepAlive
+            };
+        }
+    };
+    match relay(down, rbuf, &head, framing, &routed, peer, env).await {
+        Ok(next) => {
+            if client_keep_alive {
+                next
+            } else {
+                Next::Close
+            }
+        }
+        Err((e, responded)) => {
+            if !responded {
+                respond_error(down, &e, true).await;
+            }
+            Next::Close
+        }
+    }
+}
+
+/// Sends the request upstream and the response back. On error, says whether
+/// a response (or part of one) already went to the client.
+async fn relay(
+    down: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    head: &h1::RequestHead,
+    framing: h1::Framing,
+    routed: &Routed,
+    peer: SocketAddr,
+    env: &ConnEnv,
+) -> Result<Next, (ProxyError, bool)> {
+    let router = &env.router;
+    let (endpoint, _inflight) = routed.endpoints.pick().ok_or_else(|| {
+        (
+            ProxyError::proxy(502, routed.no_hosts_reason()),
+            false,
+        )
+    })?;
+    let mut up = router
+        .pool
+        .checkout(endpoint.addr)
+        .await
+        .map_err(|e| (connect_error(endpoint.addr, &e), false))?;
+
+    // The request head for the upstream.
+    let mut out = BytesMut::with_capacity(512);
+    routed.encode_request_head(head, framing, peer, &mut out);
+    let body_is_empty = matches!(framing, h1::Framing::Empty | h1::Framing::Length(0));
+
+    // A reused connection may have been closed by the upstream just as we
+    // picked it; when nothing of the body has been sent we retry once on a
+    // fresh connection.
+    let mut ubuf = BytesMut::new();
+    let mut sent_body = false;
+    let mut attempt = 0;
+    let resp = loop {
+        attempt += 1;
+        if let Err(e) = write_all(&mut up.stream, &out).await {
+            if up.reused && attempt == 1 {
+                up = reconnect(router, &up).await?;
+                continue;
+            }
+            return Err((upstream_io_error(endpoint.addr, &e, false), false));
+        }
+        if !body_is_empty && !sent_body {
+            sent_body = true;
+            let wants_continue = head.expects_continue() && rbuf.is_empty();
+            match send_body(down, rbuf, &mut up, &mut ubuf, framing, wants_continue, env).await {
+                Ok(BodySent::Done) => {}
+                Ok(BodySent::EarlyResponse) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match read_response(&mut up, &mut ubuf, down, head, env).await {
+            Ok(r) => break r,
+            Err(ReadFail::Stale) if up.reused && attempt == 1 && body_is_empty => {
+                up = reconnect(router, &up).await?;
+                ubuf.clear();
+            }
+            Err(ReadFail::Stale) => {
+                return Err((
+                    ProxyError::upstream(true, format!("upstream {} closed the connection before responding", endpoint.addr)),
+                    false,
+                ));
+            }
+            Err(ReadFail::Proxy(e)) => return Err((e, false)),
+            Err(ReadFail::ClientGone) => return Ok(Next::Close),
+        }
+    };
+    send_response(down, rbuf, up, ubuf, head, resp, body_is_empty || sent_body, env).await
+}
+
+async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {
+    router
+        .pool
+        .connect(up.addr)
+        .await
+        .map_err(|e| (connect_error(up.addr, &e), false))
+}
+
+fn connect_error(addr: SocketAddr, e: &std::io::Error) -> ProxyError {
+    let what = if e.kind() == std::io::ErrorKind::TimedOut {
+        "connect timed out".to_string()
+    } else {
+        e.to_string()
+    };
+    ProxyError::upstream(false, format!("connection to {addr} failed: {what}"))
+}
+
+fn upstream_io_error(addr: SocketAddr, e: &std::io::Error, reached: bool) -> ProxyError {
+    ProxyError::upstream(reached, format!("upstream {addr}: {e}"))
+}
+
+enum BodySent {
+    Done,
+    /// The upstream answered before the body was sent (e.g. 417 to an
+    /// `Expect: 100-continue`); the rest of the client's body is unread.
+    EarlyResponse,
+}
+
+/// Streams the request body upstream, re-framing chunked bodies chunk by chunk.
+async fn send_body(
+    down: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    up: &mut Upstream,
+    ubuf: &mut BytesMut,
+    framing: h1::Framing,
+    mut wants_continue: bool,
+    env: &ConnEnv,
+) -> Result<BodySent, (ProxyError, bool)> {
+    let mut dec = h1::BodyDecoder::new(framing);
+    let chunked = matches!(framing, h1::Framing::Chunked);
+    let mut out = BytesMut::new();
+    loop {
+        match dec.decode(rbuf) {
+            Ok(h1::Decoded::Data(data)) => {
+                out.clear();
+                if chunked {
+                    h1::encode_chunk_header(data.len(), &mut out);
+                    out.extend_from_slice(&data);
+                    out.extend_from_slice(b"\r\n");
+                    write_up(up, &out).await?;
+                } else {
+                    write_up(up, &data).await?;
+                }
+                continue;
+            }
+            Ok(h1::Decoded::Trailers(trailers)) => {
+                out.clear();
+                h1::encode_last_chunk(Some(&trailers), &mut out);
+                write_up(up, &out).await?;
+                return Ok(BodySent::Done);
+            }
+            Ok(h1::Decoded::Done) => {
+                if chunked {
+                    out.clear();
+                    h1::encode_last_chunk(None, &mut out);
+                    write_up(up, &out).await?;
+                }
+                return Ok(BodySent::Done);
+            }
+            Ok(h1::Decoded::NeedMore) => {}
+            Err(e) => {
+                return Err((ProxyError::downstream(e.status(), e.reason()), false));
+            }
+        }
+        if wants_continue {
+            // Wait for either the client's body (it gave up waiting) or the
+            // upstream's interim/final answer.
+            wants_continue = false;
+            let from_client = async { env.scratch.read(down, rbuf).await.map(Some) };
+            let from_upstream = async {
+                env.scratch.read(&mut up.stream, ubuf).await?;
+                Ok(None)
+            };
+            match with_timeout(IO_IDLE, futures_lite::future::or(from_client, from_upstream)).await {
+                Ok(Some(0)) => return Err((ProxyError::downstream(400, "client closed during the request body"), true)),
+                Ok(Some(_)) => continue,
+                Ok(None) => {
+                    // Upstream spoke first: 100 Continue or a final response.
+                    match h1::parse_response(ubuf, &env.router.limits) {
+                        Ok(Some((rh, used))) if rh.status() == 100 => {
+                            let _ = ubuf.split_to(used);
+                            if write_all(down, b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
+                                return Err((ProxyError::downstream(499, "client went away"), true));
+                            }
+                            continue;
+                        }
+                        Ok(_) => return Ok(BodySent::EarlyResponse),
+                        Err(e) => {
+                            return Err((ProxyError::upstream(true, format!("malformed response: {}", e.reason())), false));
+                        }
+                    }
+                }
+                Err(e) => return Err((upstream_io_error(up.addr, &e, true), false)),
+            }
+        }
+        match with_timeout(IO_IDLE, env.scratch.read(down, rbuf)).await {
+            Ok(0) => return Err((ProxyError::downstream(400, "client closed during the request body"), true)),
+            Ok(_) => {}
+            Err(_) => return Err((ProxyError::downstream(408, "request body timed out"), true)),
+        }
+    }
+}
+
+async fn write_up(up: &mut Upstream, data: &[u8]) -> Result<(), (ProxyError, bool)> {
+    write_all(&mut up.stream, data)
+        .await
+        .map_err(|e| (upstream_io_error(up.addr, &e, true), false))
+}
+
+enum ReadFail {
+    /// Nothing at all came back: the connection was closed or reset.
+    Stale,
+    Proxy(ProxyError),
+    ClientGone,
+}
+
+/// Reads the final response head, relaying interim 1xx responses.
+async fn read_response(
+    up: &mut Upstream,
+    ubuf: &mut BytesMut,
+    down: &mut TcpStream,
+    req: &h1::RequestHead,
+    env: &ConnEnv,
+) -> Result<h1::ResponseHead, ReadFail> {
+    let mut got_any = !ubuf.is_empty();
+    loop {
+        match h1::parse_response(ubuf, &env.router.limits) {
+            Ok(Some((head, used))) => {
+                let _ = ubuf.split_to(used);
+                let status = head.status();
+                if status == 101 || !(100..200).contains(&status) {
+                    return Ok(head);
+                }
+                // Interim: 100 Continue was handled while sending the body if
+                // the client asked; relay other 1xx (e.g. 103) to 1.1 clients.
+                if status != 100 && req.version() == h1::Version::Http11 {
+                    let mut out = BytesMut::new();
+                    h1::encode_response_head(&head, &h1::ResponseEncode::interim(), &mut out);
+                    if write_all(down, &out).await.is_err() {
+                        return Err(ReadFail::ClientGone);
+                    }
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return Err(ReadFail::Proxy(ProxyError::upstream(
+                    true,
+                    format!("upstream {} sent a malformed response: {}", up.addr, e.reason()),
+                )));
+            }
+        }
+        match with_timeout(IO_IDLE, env.scratch.read(&mut up.stream, ubuf)).await {
+            Ok(0) if !got_any => return Err(ReadFail::Stale),
+            Ok(0) => {
+                return Err(ReadFail::Proxy(ProxyError::upstream(
+                    true,
+                    format!("upstream {} closed the connection in the middle of a response head", up.addr),
+                )));
+            }
+            Ok(_) => got_any = true,
+            Err(e) if !got_any && e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return Err(ReadFail::Stale);
+            }
+            Err(e) => return Err(ReadFail::Proxy(upstream_io_error(up.addr, &e, true))),
+        }
+    }
+}
+
+/// Writes the response head and streams its body to the client; returns
+/// the upstream connection to the pool when it is still usable.
+#[allow(clippy::too_many_arguments)]
+async fn send_response(
+    down: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    mut up: Upstream,
+    mut ubuf: BytesMut,
+    req: &h1::RequestHead,
+    resp: h1::ResponseHead,
+    request_complete: bool,
+    env: &ConnEnv,
+) -> Result<Next, (ProxyError, bool)> {
+    let up_framing = match h1::response_framing(req.method(), &resp) {
+        Ok(f) => f,
+        Err(e) => {
+            return Err((
+                ProxyError::upstream(true, format!("upstream {} sent a response with bad framing: {}", up.addr, e.reason())),
+                false,
+            ));
+        }
+    };
+    let client_11 = req.version() == h1::Version::Http11;
+    let mut close = !request_complete || !req.keep_alive() || env.drain.is_draining();
+
+    // Upgrade: relay the 101 and tunnel, only if the client asked for it.
+    if resp.status() == 101 {
+        if !req.is_upgrade() {
+            return Err((ProxyError::upstream(true, "upstream switched protocols without being asked"), false));
+        }
+        let mut out = BytesMut::new();
+        h1::encode_response_head(&resp, &h1::ResponseEncode::upgrade(), &mut out);
+        if write_all(down, &out).await.is_err() {
+            return Ok(Next::Close);
+        }
+        let to_up = rbuf.split();
+        let _ = tunnel(down, &mut up.stream, &to_up, &ubuf).await;
+        return Ok(Next::Close);
+    }
+
+    // How the client gets the body: pass Length and Empty through; chunked
+    // to 1.1 clients; a close-delimited body is re-chunked for a 1.1 client
+    // so its connection survives, and sent close-delimited to a 1.0 client.
+    let down_framing = match up_framing {
+        h1::Framing::Chunked | h1::Framing::CloseDelimited if client_11 => h1::Framing::Chunked,
+        h1::Framing::Chunked | h1::Framing::CloseDelimited => {
+            close = true;
+            h1::Framing::CloseDelimited
+        }
+        f => f,
+    };
+    let mut out = BytesMut::with_capacity(512);
+    let enc = h1::ResponseEncode {
+        framing: down_framing,
+        close,
+        http10_keep_alive: !client_11 && !close,
+        extra: &[],
+    };
+    h1::encode_response_head(&resp, &enc, &mut out);
+
+    let mut dec = h1::BodyDecoder::new(up_framing);
+    let rechunk = matches!(down_framing, h1::Framing::Chunked);
+    let mut up_reusable = resp.keep_alive() && !matches!(up_framing, h1::Framing::CloseDelimited);
+    loop {
+        let step = dec.decode(&mut ubuf);
+        match step {
+            Ok(h1::Decoded::Data(data)) => {
+                if rechunk {
+                    h1::encode_chunk_header(data.len(), &mut out);
+                    out.extend_from_slice(&data);
+                    out.extend_from_slice(b"\r\n");
+                } else if out.is_empty() {
+                    if write_all(down, &data).await.is_err() {
+                        return Ok(Next::Close);
+                    }
+                    continue;
+                } else {
+                    out.extend_from_slice(&data);
+                }
+                if write_all(down, &out).await.is_err() {
+                    return Ok(Next::Close);
+                }
+                out.clear();
+                continue;
+            }
+            Ok(h1::Decoded::Trailers(t)) => {
+                if rechunk {
+                    h1::encode_last_chunk(Some(&t), &mut out);
+                }
+                break;
+            }
+            Ok(h1::Decoded::Done) => {
+                if rechunk {
+                    h1::encode_last_chunk(None, &mut out);
+                }
+                break;
+            }
+            Ok(h1::Decoded::NeedMore) => {}
+            Err(e) => {
+                // The head already went out: all we can do is cut the client off.
+                let _ = write_all(down, &out).await;
+                let _ = e;
+                return Ok(Next::Close);
+            }
+        }
+        if !out.is_empty() {
+            if write_all(down, &out).await.is_err() {
+                return Ok(Next::Close);
+            }
+            out.clear();
+        }
+        match with_timeout(IO_IDLE, env.scratch.read(&mut up.stream, &mut ubuf)).await {
+            Ok(0) => match dec.eof() {
+                Ok(_) => {
+                    up_reusable = false;
+                    if rechunk {
+                        h1::encode_last_chunk(None, &mut out);
+                    }
+                    break;
+                }
+                Err(_) => {
+                    let _ = write_all(down, &out).await;
+                    return Ok(Next::Close);
+                }
+            },
+            Ok(_) => {}
+            Err(_) => {
+                let _ = write_all(down, &out).await;
+                return Ok(Next::Close);
+            }
+        }
+    }
+    if !out.is_empty() && write_all(down, &out).await.is_err() {
+        return Ok(Next::Close);
+    }
+    if up_reusable && ubuf.is_empty() && request_complete {
+        env.router.pool.checkin(up);
+    }
+    if !matches!(down_framing, h1::Framing::CloseDelimited) && !close {
+        Ok(Next::KeepAlive)
+    } else {
+        Ok(Next::Close)
+    }
+}
+
+/// Writes a proxy-generated response carrying `l5d-err`.
+async fn respond_error(stream: &mut TcpStream, e: &ProxyError, close: bool) {
+    let mut out = BytesMut::with_capacity(256);
+    let l5d = encode_l5d_err(&e.reason);
+    let headers: [(&str, &[u8]); 2] = [
+        ("l5d-err", l5d.as_bytes()),
+        ("content-type", b"text/plain"),
+    ];
+    let mut body = e.reason.as_bytes().to_vec();
+    body.push(b'\n');
+    h1::encode_response(e.status, reason_phrase(e.status), &headers, &body, close, &mut out);
+    let _ = write_all(stream, &out).await;
+}
+
+/// The standard reason phrase for the statuses hawser generates.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        417 => "Expectation Failed",
+        431 => "Request Header Fields Too Large",
+        499 => "Client Closed Request",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Error",
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_bytes(_: Bytes) {}

@@ -1,0 +1,357 @@
+//! Shared harness for the integration tests: starts hawser, real backends
+//! (a Python HTTP/1.1 server, nginx) and real clients (curl) on loopback.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// A port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh temporary directory for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "hawser-test-{}-{}-{}",
+        tag,
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The Python origin server in tests/support/backend.py.
+pub struct Backend {
+    pub port: u16,
+    child: Child,
+}
+
+impl Backend {
+    pub fn start(name: &str) -> Backend {
+        let mut child = Command::new("python3")
+            .arg(manifest_dir().join("tests/support/backend.py"))
+            .arg("0")
+            .arg(name)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 must be installed (see .ci/run)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("backend did not start: {line:?}"))
+            .parse()
+            .unwrap();
+        Backend { port, child }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running hawser process.
+pub struct Hawser {
+    pub child: Child,
+    pub admin: u16,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+}
+
+pub fn hawser_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_hawser")
+}
+
+impl Hawser {
+    /// Starts hawser on `yaml` (which must set `admin.port` to `admin`) with
+    /// `cores` shards and waits until the admin server answers.
+    pub fn start(yaml: &str, admin: u16, cores: usize) -> Hawser {
+        let dir = temp_dir("hawser");
+        let config = dir.join("config.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        Self::start_file(&config, admin, cores, dir)
+    }
+
+    pub fn start_file(config: &Path, admin: u16, cores: usize, dir: PathBuf) -> Hawser {
+        let child = Command::new(hawser_bin())
+            .arg("run")
+            .arg(config)
+            .arg("--cores")
+            .arg(cores.to_string())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut h = Hawser {
+            child,
+            admin,
+            dir,
+            config: config.to_path_buf(),
+        };
+        h.wait_ready();
+        h
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("hawser exited during start-up: {status}");
+            }
+            if let Ok(r) = get(self.admin, "/admin/ping") {
+                if r.status == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("hawser did not become ready");
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        unsafe_kill(self.child.id(), libc_sigterm());
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Resident set size in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        s.lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+fn libc_sigterm() -> i32 {
+    15
+}
+
+fn unsafe_kill(pid: u32, sig: i32) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+impl Drop for Hawser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A parsed HTTP/1.x response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn body_str(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Header value the echo backend saw (case-insensitive name), from its JSON.
+pub fn seen_header(echo: &serde_json::Value, name: &str) -> Option<String> {
+    echo["headers"].as_array().unwrap().iter().find_map(|kv| {
+        let k = kv[0].as_str().unwrap();
+        k.eq_ignore_ascii_case(name)
+            .then(|| kv[1].as_str().unwrap().to_string())
+    })
+}
+
+/// One plain GET with `Connection: close`.
+pub fn get(port: u16, path: &str) -> std::io::Result<Response> {
+    let raw = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let bytes = raw_exchange(port, raw.as_bytes(), Duration::from_secs(5))?;
+    parse_responses(&bytes)
+        .into_iter()
+        .next()
+        .ok_or_else(|| std::io::Error::other("no response"))
+}
+
+/// Writes `req` to a new connection, half-closes, and reads until the server
+/// closes or `timeout` passes.
+pub fn raw_exchange(port: u16, req: &[u8], timeout: Duration) -> std::io::Result<Vec<u8>> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(timeout))?;
+    s.write_all(req)?;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    Ok(out)
+}
+
+/// Like [`raw_exchange`] but keeps the write side open (so the server
+/// decides when to close) and returns what arrived.
+pub fn raw_exchange_open(port: u16, req: &[u8], timeout: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(timeout)).unwrap();
+    s.write_all(req).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    out
+}
+
+/// Parses every complete response in `bytes` (Content-Length, chunked, or
+/// to the end for the last one).
+pub fn parse_responses(mut bytes: &[u8]) -> Vec<Response> {
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let Some(end) = find(bytes, b"\r\n\r\n") else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        bytes = &bytes[end + 4..];
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or("");
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        let mut body = Vec::new();
+        if (100..200).contains(&status) && status != 101 {
+            out.push(Response {
+                status,
+                headers,
+                body,
+            });
+            continue;
+        }
+        if let Some(cl) = get("content-length") {
+            let n: usize = cl.parse().unwrap_or(0).min(bytes.len());
+            body.extend_from_slice(&bytes[..n]);
+            bytes = &bytes[n..];
+        } else if get("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+            loop {
+                let Some(le) = find(bytes, b"\r\n") else {
+                    bytes = &[];
+                    break;
+                };
+                let size_str = String::from_utf8_lossy(&bytes[..le]);
+                let size = usize::from_str_radix(size_str.split(';').next().unwrap().trim(), 16).unwrap_or(0);
+                bytes = &bytes[le + 2..];
+                if size == 0 {
+                    // trailers
+                    match find(bytes, b"\r\n") {
+                        Some(0) => bytes = &bytes[2..],
+                        _ => {
+                            if let Some(te) = find(bytes, b"\r\n\r\n") {
+                                bytes = &bytes[te + 4..];
+                            } else {
+                                bytes = &[];
+                            }
+                        }
+                    }
+                    break;
+                }
+                let n = size.min(bytes.len());
+                body.extend_from_slice(&bytes[..n]);
+                bytes = &bytes[(n + 2).min(bytes.len())..];
+            }
+        } else if status == 204 || status == 304 {
+        } else {
+            body.extend_from_slice(bytes);
+            bytes = &[];
+        }
+        out.push(Response {
+            status,
+            headers,
+            body,
+        });
+    }
+    out
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// Runs curl with `args`; panics if curl is missing.
+pub fn curl(args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["-sS", "--max-time", "20"])
+        .args(args)
+        .output()
+        .expect("curl must be installed (see .ci/run)")
+}
+
+/// Polls `f` until it returns true or `within` passes.
+pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
