@@ -384,3 +384,24 @@ fn watcher_delivers_changes_and_stops() {
     handle.join().expect("watcher thread");
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[test]
+fn recently_modified_files_are_re_read_until_settled() {
+    let now = SystemTime::now();
+    let stamp = |mtime| Stamp {
+        len: 1,
+        mtime,
+        ctime: (0, 0),
+        ino: 1,
+        dev: 1,
+    };
+    assert!(stamp(Some(now)).is_racy(now));
+    assert!(stamp(Some(now - Duration::from_millis(1900))).is_racy(now));
+    assert!(!stamp(Some(now - Duration::from_secs(3))).is_racy(now));
+    assert!(stamp(Some(now + Duration::from_secs(1))).is_racy(now));
+    assert!(
+        !stamp(Some(now + Duration::from_secs(60))).is_racy(now),
+        "a far-future mtime must not force a re-read on every poll"
+    );
+    assert!(stamp(None).is_racy(now));
+}
