@@ -7,3 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod fs;
+
+mod table;
+
+pub use table::{NamerAnswer, NamerSet, NamerTable, NamerUpdate, lookup_in};

@@ -7,11 +7,15 @@
 //! talks to them only through crossbeam channels that each shard polls
 //! between requests. This module does not know any protocol.
 
+mod control;
 mod drain;
+mod shard;
 mod preflight;
 mod signals;
 
+pub use control::{EMBEDDED_CONFIG, LogLevel, RunOptions, check_file, load_config, run};
 pub use drain::{ConnGuard, Drain};
+pub use shard::ShardMsg;
 pub use preflight::{preflight, spawn_error_hint};
 pub use signals::{ShutdownEvent, watch_signals};
 

@@ -1,0 +1,267 @@
+//! The control thread: loads the config, starts the shards, the namer
+//! watchers and the admin server, and turns signals into a graceful drain.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Sender, unbounded};
+use glommio::{LocalExecutorBuilder, Placement};
+
+use super::shard::{ShardMsg, ShardSpec, run_shard};
+use super::{ShutdownEvent, pick_cpus, preflight, spawn_error_hint, watch_signals};
+use crate::admin::{AdminBackend, spawn_admin};
+use crate::config::Config;
+use crate::discovery::{NamerSet, NamerUpdate};
+use crate::server::{RouterPlan, compile_routers};
+
+/// The quick-start config, served by `hawser run` without a CONFIG.
+pub const EMBEDDED_CONFIG: &str = include_str!("../../examples/quickstart.yaml");
+
+/// Log verbosity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// Start-up, shutdown and namer changes (default).
+    #[default]
+    Info,
+    /// Everything.
+    Debug,
+}
+
+impl LogLevel {
+    /// Parses `error|warn|info|debug`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "error" => LogLevel::Error,
+            "warn" => LogLevel::Warn,
+            "info" => LogLevel::Info,
+            "debug" => LogLevel::Debug,
+            _ => return None,
+        })
+    }
+}
+
+/// Command-line overrides for `hawser run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `--cores N`.
+    pub cores: Option<usize>,
+    /// `--log-level`.
+    pub log_level: LogLevel,
+}
+
+/// Loads and fully validates a config (YAML schema, then dtabs and paths),
+/// returning `file:line:col: message` lines on failure.
+///
+/// # Errors
+/// Every problem found, one line each.
+pub fn load_config(text: &str, name: &str) -> Result<(Config, Vec<RouterPlan>), Vec<String>> {
+    let config = crate::config::load_str(text, name)
+        .map_err(|ds| ds.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    let plans = compile_routers(&config, name)?;
+    Ok((config, plans))
+}
+
+/// `hawser check FILE`: prints diagnostics; returns the exit status
+/// (0 clean, 1 only unsupported features, 2 invalid).
+pub fn check_file(path: &Path) -> u8 {
+    let report = crate::config::check(path);
+    for d in &report.diagnostics {
+        println!("{d}");
+    }
+    let mut code = report.exit_code() as u8;
+    if let Some(cfg) = &report.config {
+        if let Err(lines) = compile_routers(cfg, &path.display().to_string()) {
+            for l in lines {
+                println!("{l}");
+            }
+            code = 2;
+        }
+    }
+    if code == 0 {
+        println!("{}: ok", path.display());
+    }
+    code
+}
+
+/// `hawser run`: serves until drained.
+///
+/// # Errors
+/// A message for anything that stops start-up (bad config, bind failure,
+/// io_uring unavailable).
+pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
+    let (text, name) = match config_path {
+        Some(p) => (
+            std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (EMBEDDED_CONFIG.to_string(), "<embedded quickstart.yaml>".to_string()),
+    };
+    let (config, plans) = load_config(&text, &name).map_err(|lines| lines.join("\n"))?;
+    preflight()?;
+    let cpus = pick_cpus(opts.cores.or(config.runtime.cores.map(|n| n.get())))?;
+    let info = opts.log_level >= LogLevel::Info;
+
+    // Namers first: a missing rootDir is a start-up error.
+    let namers = NamerSet::load(&config.namers)?;
+    let initial: Vec<NamerUpdate> = namers.current();
+
+    // The admin server binds before the shards, so its errors come first.
+    let admin_addr = config.admin.addr();
+    let admin_listener = std::net::TcpListener::bind(admin_addr)
+        .map_err(|e| format!("admin: cannot listen on {admin_addr}: {e}"))?;
+
+    let routers = Arc::new(plans);
+    let io_memory = config.runtime.io_memory.as_usize();
+    let (ready_tx, ready_rx) = unbounded();
+    let mut shard_txs: Vec<Sender<ShardMsg>> = Vec::new();
+    let mut handles = Vec::new();
+    for (index, &cpu) in cpus.iter().enumerate() {
+        let (tx, rx) = unbounded();
+        shard_txs.push(tx);
+        let spec = ShardSpec {
+            index,
+            routers: routers.clone(),
+            namers: initial.clone(),
+            rx,
+            ready: ready_tx.clone(),
+        };
+        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("hawser-shard-{index}"))
+            .io_memory(io_memory)
+            .spawn(move || run_shard(spec))
+            .map_err(|e| spawn_error_hint(&format!("shard {index} on CPU {cpu}: {e}")))?;
+        handles.push(h);
+    }
+    drop(ready_tx);
+    for _ in 0..cpus.len() {
+        match ready_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(spawn_error_hint(
+                    "a shard did not start (its executor failed to initialise)",
+                ));
+            }
+        }
+    }
+    let shard_txs = Arc::new(shard_txs);
+
+    // Namer watchers feed every shard.
+    let stop = Arc::new(AtomicBool::new(false));
+    let state = Arc::new(ControlState {
+        config: config.clone(),
+        routers: routers.clone(),
+        namers: Mutex::new(initial),
+        shutdown: Mutex::new(None),
+    });
+    let (shut_tx, shut_rx) = unbounded::<ShutdownEvent>();
+    *state.shutdown.lock().unwrap_or_else(|p| p.into_inner()) = Some(shut_tx.clone());
+    {
+        let txs = shard_txs.clone();
+        let state = state.clone();
+        namers.watch(stop.clone(), move |update: NamerUpdate| {
+            if info {
+                for p in &update.problems {
+                    eprintln!("hawser: namer {}: {p}", update.prefix);
+                }
+            }
+            state.set_namer(update.clone());
+            for tx in txs.iter() {
+                let _ = tx.send(ShardMsg::Namer(update.clone()));
+            }
+        })?;
+    }
+    let admin = spawn_admin(admin_listener, state.clone(), stop.clone())
+        .map_err(|e| format!("admin: {e}"))?;
+    let _signals = watch_signals(shut_tx).map_err(|e| format!("signals: {e}"))?;
+
+    if info {
+        for r in routers.iter() {
+            for s in &r.servers {
+                eprintln!("hawser: router `{}` serving http on {}", r.label, s.addr);
+            }
+        }
+        eprintln!(
+            "hawser: {} shard(s) on CPU(s) {:?}; admin on http://{}",
+            cpus.len(),
+            cpus,
+            admin_addr
+        );
+    }
+
+    // Wait for a shutdown request, then drain.
+    let _ = shut_rx.recv();
+    let deadline = Instant::now() + config.runtime.drain_timeout;
+    if info {
+        eprintln!(
+            "hawser: draining (up to {} ms)",
+            config.runtime.drain_timeout.as_millis()
+        );
+    }
+    for tx in shard_txs.iter() {
+        let _ = tx.send(ShardMsg::Drain { deadline });
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = admin.join();
+    if info {
+        eprintln!("hawser: stopped");
+    }
+    Ok(())
+}
+
+/// What the admin server sees.
+struct ControlState {
+    config: Config,
+    routers: Arc<Vec<RouterPlan>>,
+    namers: Mutex<Vec<NamerUpdate>>,
+    shutdown: Mutex<Option<Sender<ShutdownEvent>>>,
+}
+
+impl ControlState {
+    fn set_namer(&self, update: NamerUpdate) {
+        let mut n = self.namers.lock().unwrap_or_else(|p| p.into_inner());
+        match n.iter_mut().find(|u| u.prefix == update.prefix) {
+            Some(slot) => *slot = update,
+            None => n.push(update),
+        }
+    }
+}
+
+impl AdminBackend for ControlState {
+    fn delegate(
+        &self,
+        router: Option<&str>,
+        path: &str,
+        dtab: &str,
+    ) -> Result<serde_json::Value, String> {
+        let plan = match router {
+            Some(label) => self
+                .routers
+                .iter()
+                .find(|r| r.label == label)
+                .ok_or_else(|| format!("no router labelled `{label}`"))?,
+            None => self.routers.first().ok_or("no routers configured")?,
+        };
+        let namers = self.namers.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        plan.delegate_json(path, dtab, &namers)
+    }
+
+    fn config_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn shutdown(&self) {
+        if let Some(tx) = &*self.shutdown.lock().unwrap_or_else(|p| p.into_inner()) {
+            let _ = tx.send(ShutdownEvent::Drain);
+        }
+    }
+}
