@@ -1,0 +1,383 @@
+//! Message heads as one frozen `Bytes` plus small index ranges: [`RequestHead`],
+//! [`ResponseHead`] and [`HeaderBlock`] (the field lines of a head or a trailer section).
+//!
+//! A parsed head keeps the bytes exactly as received (original case and order) and never copies
+//! a field; accessors slice into the shared buffer. Heads are immutable: to change a head on the
+//! way through, the encoder takes options (see `encode`), and `from_parts` builds a new one.
+//! This module does not parse; `parse` builds these from validated spans.
+
+use std::fmt;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::error::Error;
+use crate::syntax::eq_ic;
+
+/// The HTTP versions this codec speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// HTTP/1.0
+    Http10,
+    /// HTTP/1.1
+    Http11,
+}
+
+impl Version {
+    /// The wire form, `HTTP/1.0` or `HTTP/1.1`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// A byte range into a head's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Span {
+    pub(crate) fn slice(self, raw: &[u8]) -> &[u8] {
+        raw.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// One field line: name and value ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub(crate) name: Span,
+    pub(crate) value: Span,
+}
+
+/// An ordered list of header (or trailer) fields, indexing one shared buffer. Names keep their
+/// original case; lookups are case-insensitive.
+#[derive(Clone, Default)]
+pub struct HeaderBlock {
+    pub(crate) raw: Bytes,
+    pub(crate) fields: Vec<Field>,
+}
+
+/// Iterator over `(name, value)` pairs of a [`HeaderBlock`], in wire order.
+#[derive(Clone)]
+pub struct Headers<'a> {
+    raw: &'a [u8],
+    fields: std::slice::Iter<'a, Field>,
+}
+
+impl<'a> Iterator for Headers<'a> {
+    type Item = (&'a str, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let f = self.fields.next()?;
+        Some((as_str(f.name.slice(self.raw)), f.value.slice(self.raw)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.fields.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Headers<'_> {}
+
+/// Names are validated tokens (ASCII), so this never falls back in practice.
+fn as_str(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
+}
+
+impl HeaderBlock {
+    /// Builds a block from `(name, value)` pairs, validating names (tokens) and values (no NUL,
+    /// CR, LF or other controls but HTAB).
+    ///
+    /// # Errors
+    /// `InvalidHeaderName` / `InvalidHeaderValue` for a bad pair.
+    pub fn from_pairs(pairs: &[(&str, &[u8])]) -> Result<HeaderBlock, Error> {
+        let mut raw = BytesMut::with_capacity(pairs_len(pairs) + 2);
+        put_pairs(&mut raw, pairs);
+        raw.put_slice(b"\r\n");
+        crate::parse::parse_field_block(raw.freeze(), crate::error::Peer::Downstream)
+    }
+
+    /// The fields in wire order.
+    pub fn iter(&self) -> Headers<'_> {
+        Headers {
+            raw: &self.raw,
+            fields: self.fields.iter(),
+        }
+    }
+
+    /// The value of the first field named `name` (case-insensitive).
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        let name = name.as_bytes();
+        self.fields
+            .iter()
+            .find(|f| eq_ic(f.name.slice(&self.raw), name))
+            .map(|f| f.value.slice(&self.raw))
+    }
+
+    /// Every value of fields named `name` (case-insensitive), in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.iter()
+            .filter(move |(n, _)| eq_ic(n.as_bytes(), name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
+    /// Whether a field named `name` is present.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Number of field lines.
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// True when there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The buffer the fields index (for a parsed head, the whole head as received).
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+}
+
+impl<'a> IntoIterator for &'a HeaderBlock {
+    type Item = (&'a str, &'a [u8]);
+    type IntoIter = Headers<'a>;
+
+    fn into_iter(self) -> Headers<'a> {
+        self.iter()
+    }
+}
+
+impl PartialEq for HeaderBlock {
+    /// Same fields, same order, same case.
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderBlock {}
+
+impl fmt::Debug for HeaderBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(
+                self.iter()
+                    .map(|(n, v)| (n, String::from_utf8_lossy(v).into_owned())),
+            )
+            .finish()
+    }
+}
+
+/// A request head: request line and header fields, indexing the frozen bytes it was parsed from.
+#[derive(Clone)]
+pub struct RequestHead {
+    pub(crate) method: Span,
+    pub(crate) target: Span,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderBlock,
+}
+
+impl RequestHead {
+    /// Builds a head from parts, validated as if it had been parsed (except that `Host` is not
+    /// required). Useful for tests and for synthesising requests.
+    ///
+    /// # Errors
+    /// Whatever [`crate::parse_request`] would answer for the same bytes.
+    pub fn from_parts(
+        method: &str,
+        target: &str,
+        version: Version,
+        headers: &[(&str, &[u8])],
+    ) -> Result<RequestHead, Error> {
+        let mut raw = BytesMut::with_capacity(method.len() + target.len() + 14 + pairs_len(headers));
+        raw.put_slice(method.as_bytes());
+        raw.put_u8(b' ');
+        raw.put_slice(target.as_bytes());
+        raw.put_u8(b' ');
+        raw.put_slice(version.as_str().as_bytes());
+        raw.put_slice(b"\r\n");
+        put_pairs(&mut raw, headers);
+        raw.put_slice(b"\r\n");
+        crate::parse::request_from_raw(raw.freeze())
+    }
+
+    /// The method, case-sensitive as received (`GET`, `CONNECT`, ...).
+    pub fn method(&self) -> &str {
+        as_str(self.method.slice(&self.headers.raw))
+    }
+
+    /// The request-target as received (origin, absolute, authority or asterisk form).
+    pub fn target(&self) -> &str {
+        as_str(self.target.slice(&self.headers.raw))
+    }
+
+    /// The request's HTTP version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields, in order, original case.
+    pub fn headers(&self) -> &HeaderBlock {
+        &self.headers
+    }
+
+    /// The first value of `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.get(name)
+    }
+
+    /// All values of `name` (case-insensitive), in order.
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers.get_all(name)
+    }
+
+    /// The head exactly as received, including the final empty line.
+    pub fn raw(&self) -> &Bytes {
+        &self.headers.raw
+    }
+}
+
+impl PartialEq for RequestHead {
+    /// Same method, target, version and fields (in order, same case).
+    fn eq(&self, other: &Self) -> bool {
+        self.method() == other.method()
+            && self.target() == other.target()
+            && self.version == other.version
+            && self.headers == other.headers
+    }
+}
+
+impl Eq for RequestHead {}
+
+impl fmt::Debug for RequestHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestHead")
+            .field("method", &self.method())
+            .field("target", &self.target())
+            .field("version", &self.version)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// A response head: status line and header fields, indexing the frozen bytes it was parsed from.
+#[derive(Clone)]
+pub struct ResponseHead {
+    pub(crate) version: Version,
+    pub(crate) status: u16,
+    pub(crate) reason: Span,
+    pub(crate) headers: HeaderBlock,
+}
+
+impl ResponseHead {
+    /// Builds a head from parts, validated as if it had been parsed.
+    ///
+    /// # Errors
+    /// Whatever [`crate::parse_response`] would answer for the same bytes (with peer
+    /// `Upstream`).
+    pub fn from_parts(
+        version: Version,
+        status: u16,
+        reason: &str,
+        headers: &[(&str, &[u8])],
+    ) -> Result<ResponseHead, Error> {
+        let mut raw = BytesMut::with_capacity(reason.len() + 15 + pairs_len(headers));
+        raw.put_slice(version.as_str().as_bytes());
+        raw.put_u8(b' ');
+        crate::encode::put_status(&mut raw, status);
+        raw.put_u8(b' ');
+        raw.put_slice(reason.as_bytes());
+        raw.put_slice(b"\r\n");
+        put_pairs(&mut raw, headers);
+        raw.put_slice(b"\r\n");
+        crate::parse::response_from_raw(raw.freeze())
+    }
+
+    /// The status code (100..=999).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The reason phrase, or `""` when it is not UTF-8 (obs-text); see [`Self::reason_bytes`].
+    pub fn reason(&self) -> &str {
+        std::str::from_utf8(self.reason_bytes()).unwrap_or_default()
+    }
+
+    /// The reason phrase exactly as received.
+    pub fn reason_bytes(&self) -> &[u8] {
+        self.reason.slice(&self.headers.raw)
+    }
+
+    /// The response's HTTP version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The header fields, in order, original case.
+    pub fn headers(&self) -> &HeaderBlock {
+        &self.headers
+    }
+
+    /// The first value of `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.get(name)
+    }
+
+    /// All values of `name` (case-insensitive), in order.
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers.get_all(name)
+    }
+
+    /// True for 1xx interim responses other than 101 (the caller forwards them and parses again).
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
+
+    /// The head exactly as received, including the final empty line.
+    pub fn raw(&self) -> &Bytes {
+        &self.headers.raw
+    }
+}
+
+impl PartialEq for ResponseHead {
+    /// Same version, status, reason and fields (in order, same case).
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version
+            && self.status == other.status
+            && self.reason_bytes() == other.reason_bytes()
+            && self.headers == other.headers
+    }
+}
+
+impl Eq for ResponseHead {}
+
+impl fmt::Debug for ResponseHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseHead")
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("reason", &String::from_utf8_lossy(self.reason_bytes()))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+fn pairs_len(pairs: &[(&str, &[u8])]) -> usize {
+    pairs.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
+}
+
+fn put_pairs(out: &mut BytesMut, pairs: &[(&str, &[u8])]) {
+    for (n, v) in pairs {
+        out.put_slice(n.as_bytes());
+        out.put_slice(b": ");
+        out.put_slice(v);
+        out.put_slice(b"\r\n");
+    }
+}

@@ -1,0 +1,526 @@
+//! Head parsing: httparse does the tokenising, this module adds what httparse leaves to its
+//! caller: limits on incomplete input (414/431), bare-LF rejection, request-target forms, version
+//! classification (400 vs 505), the `Host` rule, and turning borrowed slices into index spans over
+//! one frozen `Bytes`.
+//!
+//! It parses heads and field blocks only; framing lives in `framing`, bodies in `decode`.
+
+use std::mem::MaybeUninit;
+
+use bytes::{Bytes, BytesMut};
+use httparse::Status;
+
+use crate::Limits;
+use crate::error::{Error, ErrorKind, Peer};
+use crate::head::{Field, HeaderBlock, RequestHead, ResponseHead, Span, Version};
+use crate::syntax::{eq_ic, has_bare_lf, is_tchar, is_token};
+
+/// Parses a request head at the start of `buf`.
+///
+/// Returns `Ok(None)` when more bytes are needed, or the head and the number of bytes it took
+/// (leading empty lines included); the body, if any, starts there. The head's bytes are copied
+/// once into a new `Bytes`; [`take_request`] avoids that copy when the caller reads into a
+/// `BytesMut`.
+///
+/// # Errors
+/// Any [`ErrorKind`] of the head (414, 431, 400, 505), with peer `Downstream`, even when `buf`
+/// holds only part of the head: limits are checked on what has arrived.
+pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, Error> {
+    let Some(parts) = scan_request(buf, limits, true)? else {
+        return Ok(None);
+    };
+    let raw = Bytes::copy_from_slice(buf.get(..parts.len).unwrap_or_default());
+    let len = parts.len;
+    Ok(Some((parts.into_head(raw), len)))
+}
+
+/// Parses a request head at the start of `buf` and, when complete, splits it off `buf` (zero
+/// copy: the head shares `buf`'s allocation). `buf` is left holding what follows the head.
+///
+/// # Errors
+/// As [`parse_request`]. On error `buf` is left untouched.
+pub fn take_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, Error> {
+    let Some(parts) = scan_request(buf, limits, true)? else {
+        return Ok(None);
+    };
+    let raw = buf.split_to(parts.len).freeze();
+    Ok(Some(parts.into_head(raw)))
+}
+
+/// Parses a response head at the start of `buf`. Like [`parse_request`], for upstream responses:
+/// errors carry peer `Upstream` (status 502). A `1xx` interim head is returned like any other.
+///
+/// # Errors
+/// Any head [`ErrorKind`], with peer `Upstream`.
+pub fn parse_response(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(ResponseHead, usize)>, Error> {
+    let Some(parts) = scan_response(buf, limits)? else {
+        return Ok(None);
+    };
+    let raw = Bytes::copy_from_slice(buf.get(..parts.len).unwrap_or_default());
+    let len = parts.len;
+    Ok(Some((parts.into_head(raw), len)))
+}
+
+/// Zero-copy [`parse_response`]: splits the head off `buf` when complete.
+///
+/// # Errors
+/// As [`parse_response`]. On error `buf` is left untouched.
+pub fn take_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<ResponseHead>, Error> {
+    let Some(parts) = scan_response(buf, limits)? else {
+        return Ok(None);
+    };
+    let raw = buf.split_to(parts.len).freeze();
+    Ok(Some(parts.into_head(raw)))
+}
+
+struct RequestParts {
+    len: usize,
+    method: Span,
+    target: Span,
+    version: Version,
+    fields: Vec<Field>,
+}
+
+impl RequestParts {
+    fn into_head(self, raw: Bytes) -> RequestHead {
+        RequestHead {
+            method: self.method,
+            target: self.target,
+            version: self.version,
+            headers: HeaderBlock {
+                raw,
+                fields: self.fields,
+            },
+        }
+    }
+}
+
+struct ResponseParts {
+    len: usize,
+    version: Version,
+    status: u16,
+    reason: Span,
+    fields: Vec<Field>,
+}
+
+impl ResponseParts {
+    fn into_head(self, raw: Bytes) -> ResponseHead {
+        ResponseHead {
+            version: self.version,
+            status: self.status,
+            reason: self.reason,
+            headers: HeaderBlock {
+                raw,
+                fields: self.fields,
+            },
+        }
+    }
+}
+
+/// Header slots kept on the stack up to this many; larger limits use a heap buffer.
+const STACK_SLOTS: usize = 128;
+
+type Slot<'b> = MaybeUninit<httparse::Header<'b>>;
+
+fn with_slots<'b, R>(max: usize, f: impl FnOnce(&mut [Slot<'b>]) -> R) -> R {
+    if max <= STACK_SLOTS {
+        let mut slots = [Slot::uninit(); STACK_SLOTS];
+        f(slots.get_mut(..max).unwrap_or_default())
+    } else {
+        let mut slots = vec![Slot::uninit(); max];
+        f(&mut slots)
+    }
+}
+
+fn span_of(buf: &[u8], part: &[u8]) -> Option<Span> {
+    if part.is_empty() {
+        return Some(Span::default());
+    }
+    let start = part.as_ptr().addr().checked_sub(buf.as_ptr().addr())?;
+    let end = start.checked_add(part.len())?;
+    if end > buf.len() {
+        return None;
+    }
+    Some(Span {
+        start: u32::try_from(start).ok()?,
+        end: u32::try_from(end).ok()?,
+    })
+}
+
+fn field_spans(buf: &[u8], headers: &[httparse::Header<'_>]) -> Option<Vec<Field>> {
+    let mut fields = Vec::with_capacity(headers.len());
+    for h in headers {
+        fields.push(Field {
+            name: span_of(buf, h.name.as_bytes())?,
+            value: span_of(buf, h.value)?,
+        });
+    }
+    Some(fields)
+}
+
+fn version_of(v: u8) -> Version {
+    if v == 0 {
+        Version::Http10
+    } else {
+        Version::Http11
+    }
+}
+
+fn scan_request(
+    buf: &[u8],
+    limits: &Limits,
+    require_host: bool,
+) -> Result<Option<RequestParts>, Error> {
+    let fail = Error::downstream;
+    with_slots(limits.max_headers, |slots| {
+        let mut req = httparse::Request::new(&mut []);
+        let len = match req.parse_with_uninit_headers(buf, slots) {
+            Ok(Status::Complete(n)) => n,
+            Ok(Status::Partial) => {
+                check_partial(buf, limits).map_err(fail)?;
+                return Ok(None);
+            }
+            Err(e) => return Err(fail(classify_request_error(e, buf))),
+        };
+        let head = buf.get(..len).unwrap_or_default();
+        if has_bare_lf(head) {
+            return Err(fail(ErrorKind::InvalidLineEnding));
+        }
+        let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version)
+        else {
+            return Err(fail(ErrorKind::InvalidVersion));
+        };
+        let (Some(method), Some(target)) =
+            (span_of(buf, method.as_bytes()), span_of(buf, target.as_bytes()))
+        else {
+            return Err(fail(ErrorKind::InvalidTarget));
+        };
+        // request-line = method SP request-target SP HTTP-version, then CRLF.
+        let line_end = target.end as usize + 1 + 8;
+        if line_end > limits.max_request_line {
+            return Err(fail(ErrorKind::LineTooLong));
+        }
+        if len.saturating_sub(line_end + 2) > limits.max_header_bytes {
+            return Err(fail(ErrorKind::HeadersTooLarge));
+        }
+        check_target(method.slice(buf), target.slice(buf)).map_err(fail)?;
+        let version = version_of(version);
+        if require_host {
+            let hosts = req
+                .headers
+                .iter()
+                .filter(|h| eq_ic(h.name.as_bytes(), b"host"))
+                .count();
+            let ok = match version {
+                Version::Http11 => hosts == 1,
+                Version::Http10 => hosts <= 1,
+            };
+            if !ok {
+                return Err(fail(ErrorKind::InvalidHost));
+            }
+        }
+        let fields = field_spans(buf, req.headers).ok_or(fail(ErrorKind::InvalidHeaderName))?;
+        Ok(Some(RequestParts {
+            len,
+            method,
+            target,
+            version,
+            fields,
+        }))
+    })
+}
+
+fn scan_response(buf: &[u8], limits: &Limits) -> Result<Option<ResponseParts>, Error> {
+    let fail = |k| Error::new(k, Peer::Upstream);
+    with_slots(limits.max_headers, |slots| {
+        let mut res = httparse::Response::new(&mut []);
+        let config = httparse::ParserConfig::default();
+        let len = match config.parse_response_with_uninit_headers(&mut res, buf, slots) {
+            Ok(Status::Complete(n)) => n,
+            Ok(Status::Partial) => {
+                check_partial(buf, limits).map_err(fail)?;
+                return Ok(None);
+            }
+            Err(e) => return Err(fail(classify_response_error(e, buf))),
+        };
+        let head = buf.get(..len).unwrap_or_default();
+        if has_bare_lf(head) {
+            return Err(fail(ErrorKind::InvalidLineEnding));
+        }
+        let (Some(version), Some(status)) = (res.version, res.code) else {
+            return Err(fail(ErrorKind::InvalidStatus));
+        };
+        if !(100..=999).contains(&status) {
+            return Err(fail(ErrorKind::InvalidStatus));
+        }
+        // status-line = HTTP-version SP status-code SP [ reason-phrase ], then CRLF. httparse
+        // validated it, and there is no bare LF, so the line ends at the first CR.
+        let start = leading_empty_lines(head);
+        let line_end = head
+            .iter()
+            .skip(start)
+            .position(|&b| b == b'\r')
+            .map_or(head.len(), |i| start + i);
+        if line_end > limits.max_request_line {
+            return Err(fail(ErrorKind::LineTooLong));
+        }
+        if len.saturating_sub(line_end + 2) > limits.max_header_bytes {
+            return Err(fail(ErrorKind::HeadersTooLarge));
+        }
+        let reason_start = (start + 13).min(line_end);
+        let reason = match (u32::try_from(reason_start), u32::try_from(line_end)) {
+            (Ok(start), Ok(end)) => Span { start, end },
+            _ => return Err(fail(ErrorKind::HeadersTooLarge)),
+        };
+        let fields = field_spans(buf, res.headers).ok_or(fail(ErrorKind::InvalidHeaderName))?;
+        Ok(Some(ResponseParts {
+            len,
+            version: version_of(version),
+            status,
+            reason,
+            fields,
+        }))
+    })
+}
+
+/// Parses a block of field lines ending with an empty line (a trailer section) at the start of
+/// `buf`. Returns the bytes it took and the field spans, or `None` when incomplete.
+pub(crate) fn scan_fields(
+    buf: &[u8],
+    max_bytes: usize,
+    max_count: usize,
+    peer: Peer,
+) -> Result<Option<(usize, Vec<Field>)>, Error> {
+    let fail = |k| Error::new(k, peer);
+    let mut stack = [httparse::EMPTY_HEADER; 16];
+    let mut heap;
+    let slots: &mut [httparse::Header<'_>] = if max_count <= stack.len() {
+        stack.get_mut(..max_count).unwrap_or_default()
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; max_count];
+        &mut heap
+    };
+    match httparse::parse_headers(buf, slots) {
+        Ok(Status::Complete((len, headers))) => {
+            if len > max_bytes {
+                return Err(fail(ErrorKind::TrailersTooLarge));
+            }
+            if has_bare_lf(buf.get(..len).unwrap_or_default()) {
+                return Err(fail(ErrorKind::InvalidLineEnding));
+            }
+            let fields = field_spans(buf, headers).ok_or(fail(ErrorKind::InvalidHeaderName))?;
+            Ok(Some((len, fields)))
+        }
+        Ok(Status::Partial) if buf.len() > max_bytes => Err(fail(ErrorKind::TrailersTooLarge)),
+        Ok(Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(fail(ErrorKind::TrailersTooLarge)),
+        Err(e) => Err(fail(classify_field_error(e, buf))),
+    }
+}
+
+/// Limits generous enough for anything built in memory, keeping the count exact.
+fn limits_for(raw: &[u8]) -> Limits {
+    Limits {
+        max_request_line: raw.len(),
+        max_header_bytes: raw.len(),
+        max_headers: raw.iter().filter(|&&b| b == b'\n').count(),
+        max_chunk_line: 0,
+    }
+}
+
+/// Parses a whole in-memory request head (`from_parts`); the head must be all of `raw`.
+pub(crate) fn request_from_raw(raw: Bytes) -> Result<RequestHead, Error> {
+    match scan_request(&raw, &limits_for(&raw), false)? {
+        Some(parts) if parts.len == raw.len() => Ok(parts.into_head(raw)),
+        _ => Err(Error::downstream(ErrorKind::InvalidHeaderValue)),
+    }
+}
+
+/// Parses a whole in-memory response head (`from_parts`); the head must be all of `raw`.
+pub(crate) fn response_from_raw(raw: Bytes) -> Result<ResponseHead, Error> {
+    match scan_response(&raw, &limits_for(&raw))? {
+        Some(parts) if parts.len == raw.len() => Ok(parts.into_head(raw)),
+        _ => Err(Error::new(ErrorKind::InvalidHeaderValue, Peer::Upstream)),
+    }
+}
+
+/// Parses a whole in-memory field block (`HeaderBlock::from_pairs`).
+pub(crate) fn parse_field_block(raw: Bytes, peer: Peer) -> Result<HeaderBlock, Error> {
+    let limits = limits_for(&raw);
+    match scan_fields(&raw, raw.len(), limits.max_headers, peer)? {
+        Some((len, fields)) if len == raw.len() => Ok(HeaderBlock { raw, fields }),
+        _ => Err(Error::new(ErrorKind::InvalidHeaderValue, peer)),
+    }
+}
+
+fn leading_empty_lines(buf: &[u8]) -> usize {
+    buf.iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len())
+}
+
+/// Limits on a head that has not fully arrived. Leading empty lines count towards the start
+/// line, so a stream of CRLFs cannot grow the buffer either.
+fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), ErrorKind> {
+    let start = leading_empty_lines(buf);
+    match buf.iter().skip(start).position(|&b| b == b'\n') {
+        None => {
+            let line = buf.len() - usize::from(buf.ends_with(b"\r"));
+            if line > limits.max_request_line {
+                return Err(ErrorKind::LineTooLong);
+            }
+        }
+        Some(i) => {
+            let lf = start + i;
+            if lf.saturating_sub(1) > limits.max_request_line {
+                return Err(ErrorKind::LineTooLong);
+            }
+            if buf.len() - (lf + 1) > limits.max_header_bytes {
+                return Err(ErrorKind::HeadersTooLarge);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A CR followed by something other than LF.
+fn has_bare_cr(buf: &[u8]) -> bool {
+    buf.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n')
+}
+
+/// A field line that starts with whitespace after the first line: obs-fold.
+fn has_obs_fold(buf: &[u8]) -> bool {
+    buf.windows(2)
+        .skip(1)
+        .any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'))
+}
+
+fn line_ending_error(buf: &[u8]) -> Option<ErrorKind> {
+    (has_bare_cr(buf) || has_bare_lf(buf)).then_some(ErrorKind::InvalidLineEnding)
+}
+
+fn classify_field_error(e: httparse::Error, buf: &[u8]) -> ErrorKind {
+    if let Some(k) = line_ending_error(buf) {
+        return k;
+    }
+    match e {
+        httparse::Error::HeaderName if has_obs_fold(buf) || buf.starts_with(b" ") => {
+            ErrorKind::ObsFold
+        }
+        httparse::Error::HeaderName => ErrorKind::InvalidHeaderName,
+        httparse::Error::TooManyHeaders => ErrorKind::TooManyHeaders,
+        _ => ErrorKind::InvalidHeaderValue,
+    }
+}
+
+fn classify_request_error(e: httparse::Error, buf: &[u8]) -> ErrorKind {
+    match e {
+        httparse::Error::TooManyHeaders => ErrorKind::TooManyHeaders,
+        httparse::Error::Version => {
+            let line = first_line(buf);
+            let mut parts = line.splitn(3, |&b| b == b' ');
+            classify_version(parts.nth(2).unwrap_or_default())
+        }
+        _ if line_ending_error(buf).is_some() => ErrorKind::InvalidLineEnding,
+        httparse::Error::HeaderName | httparse::Error::HeaderValue => classify_field_error(e, buf),
+        httparse::Error::Token => {
+            let line = first_line(buf);
+            let method_len = line.iter().take_while(|&&b| is_tchar(b)).count();
+            if method_len > 0 && line.get(method_len) == Some(&b' ') {
+                ErrorKind::InvalidTarget
+            } else {
+                ErrorKind::InvalidMethod
+            }
+        }
+        httparse::Error::NewLine | httparse::Error::Status => ErrorKind::InvalidVersion,
+    }
+}
+
+fn classify_response_error(e: httparse::Error, buf: &[u8]) -> ErrorKind {
+    match e {
+        httparse::Error::TooManyHeaders => ErrorKind::TooManyHeaders,
+        httparse::Error::Version => {
+            let line = first_line(buf);
+            classify_version(line.split(|&b| b == b' ').next().unwrap_or_default())
+        }
+        _ if line_ending_error(buf).is_some() => ErrorKind::InvalidLineEnding,
+        httparse::Error::HeaderName | httparse::Error::HeaderValue => classify_field_error(e, buf),
+        httparse::Error::Status | httparse::Error::NewLine | httparse::Error::Token => {
+            ErrorKind::InvalidStatus
+        }
+    }
+}
+
+/// The start line (after leading empty lines), without its line terminator.
+fn first_line(buf: &[u8]) -> &[u8] {
+    let rest = buf.get(leading_empty_lines(buf)..).unwrap_or_default();
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(rest.len());
+    rest.get(..end).unwrap_or_default()
+}
+
+/// httparse refused the version: a well-formed (possibly still arriving) `HTTP/DIGIT.DIGIT` is
+/// a version we do not support (505); anything else is malformed (400).
+fn classify_version(v: &[u8]) -> ErrorKind {
+    let Some(rest) = v.strip_prefix(b"HTTP/") else {
+        return ErrorKind::InvalidVersion;
+    };
+    match rest {
+        [major] | [major, b'.'] if major.is_ascii_digit() => ErrorKind::UnsupportedVersion,
+        [major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
+            ErrorKind::UnsupportedVersion
+        }
+        _ => ErrorKind::InvalidVersion,
+    }
+}
+
+/// Request-target forms (RFC 9112 section 3.2): origin-form, absolute-form, authority-form (only
+/// and always for CONNECT), asterisk-form (only for OPTIONS). Targets are ASCII and carry no
+/// fragment.
+fn check_target(method: &[u8], target: &[u8]) -> Result<(), ErrorKind> {
+    let bad = Err(ErrorKind::InvalidTarget);
+    if !target.is_ascii() || target.contains(&b'#') {
+        return bad;
+    }
+    if method == b"CONNECT" {
+        return if is_authority_form(target) { Ok(()) } else { bad };
+    }
+    if target == b"*" {
+        return if method == b"OPTIONS" { Ok(()) } else { bad };
+    }
+    if target.starts_with(b"/") || is_absolute_form(target) {
+        Ok(())
+    } else {
+        bad
+    }
+}
+
+/// `uri-host ":" port`, with a non-empty host and a non-empty port of digits.
+fn is_authority_form(t: &[u8]) -> bool {
+    let Some(colon) = t.iter().rposition(|&b| b == b':') else {
+        return false;
+    };
+    let (host, port) = (t.get(..colon).unwrap_or_default(), t.get(colon + 1..).unwrap_or_default());
+    !host.is_empty()
+        && !port.is_empty()
+        && port.iter().all(u8::is_ascii_digit)
+        && !host.iter().any(|b| matches!(b, b'/' | b'?' | b'@'))
+}
+
+/// `scheme ":" hier-part`, scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+fn is_absolute_form(t: &[u8]) -> bool {
+    let Some(colon) = t.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    let scheme = t.get(..colon).unwrap_or_default();
+    matches!(scheme.first(), Some(b) if b.is_ascii_alphabetic())
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && is_token(scheme)
+}
