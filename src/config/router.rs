@@ -1,0 +1,475 @@
+//! The validated layer, routers: `routers[]` with their servers, identifiers, client, service
+//! and interpreter.
+//!
+//! Only `protocol: http` routers are typed. Routers of other linkerd protocols are reported as
+//! unsupported once, at their `protocol`, and their keys are still checked against linkerd's so
+//! misspellings are caught; their insides are not typed. A router without `protocol` whose
+//! servers carry `dstName` is a linkerd-tcp router (linkerd's examples include one) and is
+//! reported as such.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use super::schema::{self, Keys, kinds};
+use super::spanned::{Position, Spanned};
+use super::types::{
+    ByteSize, ClientConfig, IdentifierConfig, PoolConfig, Protocol, RouterConfig, ServerConfig,
+};
+use super::validate::{Listener, MAX_MS};
+use super::walk::{Ctx, child, index};
+use super::yaml::{Node, Value};
+
+/// Most `maxInitialLineKB` / `maxHeadersKB` accepted: 1 MiB.
+const MAX_KB: i128 = 1024;
+
+pub(crate) fn routers(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    listeners: &mut Vec<Listener>,
+) -> Vec<RouterConfig> {
+    let mut out = Vec::new();
+    let Some(items) = ctx.list(node, "routers") else {
+        return out;
+    };
+    if items.is_empty() {
+        ctx.error(node.pos, "routers", "`routers` must list at least one router");
+    }
+    let mut labels: Vec<(String, String, Position)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = index("routers", i);
+        let Some(entries) = ctx.mapping(item, &path) else {
+            continue;
+        };
+        let Some(proto_entry) = entries.iter().find(|e| e.key == "protocol") else {
+            missing_protocol(ctx, item, &path);
+            continue;
+        };
+        let ppath = child(&path, "protocol");
+        let Some(protocol) = ctx.string(&proto_entry.value, &ppath) else {
+            continue;
+        };
+        let label = router_label(ctx, item, &path, protocol);
+        if let Some((label, pos)) = label {
+            if let Some((_, other, other_pos)) = labels.iter().find(|(l, _, _)| *l == label) {
+                let msg = format!(
+                    "router label `{label}` is already used by {other} (line {}); give each router a distinct `label`",
+                    other_pos.line
+                );
+                ctx.error(pos, &child(&path, "label"), msg);
+            }
+            labels.push((label, path.clone(), pos));
+        }
+        if protocol == "http" {
+            if let Some(r) = http_router(ctx, item, &path, listeners) {
+                out.push(r);
+            }
+        } else if schema::PROTOCOLS.contains(&protocol) {
+            let msg = format!(
+                "`protocol: {protocol}` ({path}) is a linkerd 1.x feature hawser does not support yet"
+            );
+            ctx.unsupported(proto_entry.value.pos, &ppath, msg);
+            let tables = [schema::ROUTER_COMMON, schema::router_protocol_keys(protocol)];
+            ctx.keys(item, &path, &tables, false);
+        } else {
+            ctx.unknown_kind(protocol, proto_entry.value.pos, &path, "router protocol", schema::PROTOCOLS);
+        }
+    }
+    out
+}
+
+/// The router's label (default: its protocol) and where it is written.
+fn router_label(ctx: &mut Ctx<'_>, item: &Node, path: &str, protocol: &str) -> Option<(String, Position)> {
+    let Value::Map(entries) = &item.value else {
+        return None;
+    };
+    match entries.iter().find(|e| e.key == "label") {
+        Some(e) => {
+            let label = ctx.string(&e.value, &child(path, "label"))?;
+            if label.is_empty() {
+                ctx.error(e.value.pos, &child(path, "label"), "`label` must not be empty");
+                return None;
+            }
+            Some((label.to_string(), e.value.pos))
+        }
+        None => Some((protocol.to_string(), item.pos)),
+    }
+}
+
+fn missing_protocol(ctx: &mut Ctx<'_>, item: &Node, path: &str) {
+    let is_tcp = match &item.value {
+        Value::Map(entries) => entries.iter().any(|e| {
+            e.key == "servers"
+                && matches!(&e.value.value, Value::Seq(servers) if servers.iter().any(|s| {
+                    matches!(&s.value, Value::Map(m) if m.iter().any(|k| k.key == "dstName"))
+                }))
+        }),
+        _ => false,
+    };
+    if is_tcp {
+        let msg = format!(
+            "{path} has no `protocol` and its servers name a `dstName`: it is a linkerd-tcp router; linkerd-tcp configs are not supported yet"
+        );
+        ctx.unsupported(item.pos, path, msg);
+    } else {
+        let msg = format!(
+            "{path} needs a `protocol` (one of {})",
+            schema::PROTOCOLS.join(", ")
+        );
+        ctx.error(item.pos, &child(path, "protocol"), msg);
+    }
+}
+
+fn http_router(
+    ctx: &mut Ctx<'_>,
+    item: &Node,
+    path: &str,
+    listeners: &mut Vec<Listener>,
+) -> Option<RouterConfig> {
+    let f = ctx.keys(item, path, &[schema::ROUTER_COMMON, schema::ROUTER_HTTP], true)?;
+    let mut r = RouterConfig {
+        protocol: Protocol::Http,
+        label: "http".into(),
+        dtab: Spanned::new(String::new(), item.pos),
+        dst_prefix: Spanned::new("/svc".into(), item.pos),
+        identifiers: vec![IdentifierConfig::default()],
+        servers: Vec::new(),
+        max_initial_line: ByteSize::kib(4),
+        max_headers: ByteSize::kib(8),
+        client: ClientConfig::default(),
+    };
+    if let Some(e) = f.get("label")
+        && let Value::Scalar(s) = &e.value.value
+    {
+        r.label = s.text.clone();
+    }
+    if let Some(e) = f.get("dtab") {
+        let p = child(path, "dtab");
+        match &e.value.value {
+            Value::Scalar(s) if !e.value.is_null() => {
+                r.dtab = Spanned::from_scalar(s, e.value.pos, ctx.source);
+            }
+            Value::Scalar(_) => {}
+            _ => {
+                ctx.string(&e.value, &p);
+            }
+        }
+    }
+    if let Some(e) = f.get("dstPrefix") {
+        let p = child(path, "dstPrefix");
+        if let Value::Scalar(s) = &e.value.value
+            && let Some(text) = ctx.string(&e.value, &p)
+        {
+            if text.starts_with('/') && !text.contains(char::is_whitespace) {
+                r.dst_prefix = Spanned::from_scalar(s, e.value.pos, ctx.source);
+            } else {
+                ctx.error(e.value.pos, &p, format!("`{p}` must be a path starting with `/`, found `{text}`"));
+            }
+        } else if !matches!(e.value.value, Value::Scalar(_)) {
+            ctx.string(&e.value, &p);
+        }
+    }
+    if let Some(e) = f.get("identifier") {
+        r.identifiers = identifiers(ctx, &e.value, &child(path, "identifier"));
+    }
+    match f.get("servers") {
+        Some(e) => r.servers = servers(ctx, &e.value, &child(path, "servers"), listeners),
+        None => ctx.error(item.pos, &child(path, "servers"), format!("{path} needs `servers`")),
+    }
+    if let Some(e) = f.get("maxInitialLineKB")
+        && let Some(kb) = ctx.int(&e.value, &child(path, "maxInitialLineKB"), 1..=MAX_KB)
+    {
+        r.max_initial_line = ByteSize::kib(kb as u64);
+    }
+    if let Some(e) = f.get("maxHeadersKB")
+        && let Some(kb) = ctx.int(&e.value, &child(path, "maxHeadersKB"), 1..=MAX_KB)
+    {
+        r.max_headers = ByteSize::kib(kb as u64);
+    }
+    if let Some(e) = f.get("streamingEnabled")
+        && ctx.bool(&e.value, &child(path, "streamingEnabled")) == Some(false)
+    {
+        let p = child(path, "streamingEnabled");
+        ctx.unsupported(
+            e.value.pos,
+            &p,
+            "`streamingEnabled: false` (buffering whole messages) is a linkerd 1.x feature hawser does not support yet; hawser always streams",
+        );
+    }
+    if let Some(e) = f.get("client") {
+        r.client = client(ctx, &e.value, &child(path, "client"));
+    }
+    if let Some(e) = f.get("service") {
+        service(ctx, &e.value, &child(path, "service"));
+    }
+    if let Some(e) = f.get("interpreter") {
+        interpreter(ctx, &e.value, &child(path, "interpreter"));
+    }
+    Some(r)
+}
+
+fn identifiers(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<IdentifierConfig> {
+    let one = std::slice::from_ref(node);
+    let (items, indexed) = match &node.value {
+        Value::Seq(items) => (items.as_slice(), true),
+        _ => (one, false),
+    };
+    if items.is_empty() {
+        ctx.error(node.pos, path, format!("`{path}` must list at least one identifier"));
+    }
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = if indexed { index(path, i) } else { path.to_string() };
+        if let Some(id) = identifier(ctx, item, &p) {
+            out.push(id);
+        }
+    }
+    if out.is_empty() {
+        out.push(IdentifierConfig::default());
+    }
+    out
+}
+
+fn identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<IdentifierConfig> {
+    let (kind, kind_pos) = ctx.kind(node, path, "identifier")?;
+    let table: Keys = match kind {
+        "io.l5d.header.token" => schema::IDENT_HEADER_TOKEN,
+        "io.l5d.methodAndHost" => schema::IDENT_METHOD_AND_HOST,
+        "io.l5d.path" => schema::IDENT_PATH,
+        "io.l5d.header" => schema::IDENT_HEADER,
+        k if kinds::H2_ONLY_IDENTIFIERS.contains(&k) => {
+            let msg = format!(
+                "`{k}` is an h2 identifier; http routers have io.l5d.header.token, io.l5d.methodAndHost, io.l5d.path and io.l5d.header"
+            );
+            ctx.error(kind_pos, &child(path, "kind"), msg);
+            return None;
+        }
+        k => {
+            ctx.unsupported_kind_of(k, kind_pos, path, "identifier", kinds::HTTP_IDENTIFIERS);
+            return None;
+        }
+    };
+    let f = ctx.keys(node, path, &[table], true)?;
+    let header = |ctx: &mut Ctx<'_>, default: &str| -> Option<String> {
+        let Some(e) = f.get("header") else {
+            return Some(default.to_string());
+        };
+        let p = child(path, "header");
+        let h = ctx.string(&e.value, &p)?;
+        if h.is_empty() || !h.bytes().all(is_tchar) {
+            ctx.error(e.value.pos, &p, format!("`{p}` must be an HTTP header name, found `{h}`"));
+            return None;
+        }
+        Some(h.to_string())
+    };
+    let flag = |ctx: &mut Ctx<'_>, key: &str| -> Option<bool> {
+        match f.get(key) {
+            Some(e) => ctx.bool(&e.value, &child(path, key)),
+            None => Some(false),
+        }
+    };
+    Some(match kind {
+        "io.l5d.header.token" => IdentifierConfig::HeaderToken {
+            header: header(ctx, "Host")?,
+        },
+        "io.l5d.header" => IdentifierConfig::Header {
+            header: header(ctx, "l5d-name")?,
+        },
+        "io.l5d.methodAndHost" => IdentifierConfig::MethodAndHost {
+            http_uri_in_dst: flag(ctx, "httpUriInDst")?,
+        },
+        _ => {
+            let segments = match f.get("segments") {
+                Some(e) => ctx.int(&e.value, &child(path, "segments"), 1..=1000)?,
+                None => 1,
+            };
+            IdentifierConfig::Path {
+                segments: NonZeroUsize::new(segments as usize)?,
+                consume: flag(ctx, "consume")?,
+            }
+        }
+    })
+}
+
+/// RFC 9110 token characters (header field names).
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn servers(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    path: &str,
+    listeners: &mut Vec<Listener>,
+) -> Vec<ServerConfig> {
+    let mut out = Vec::new();
+    let Some(items) = ctx.list(node, path) else {
+        return out;
+    };
+    if items.is_empty() {
+        ctx.error(node.pos, path, format!("`{path}` must list at least one server"));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let p = index(path, i);
+        let Some(f) = ctx.keys(item, &p, &[schema::SERVER_COMMON, schema::SERVER_HTTP], true) else {
+            continue;
+        };
+        let mut s = ServerConfig {
+            ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: ServerConfig::DEFAULT_HTTP_PORT,
+            clear_context: false,
+        };
+        let mut ok = true;
+        if let Some(e) = f.get("ip") {
+            match ctx.ip(&e.value, &child(&p, "ip")) {
+                Some(ip) => s.ip = ip,
+                None => ok = false,
+            }
+        }
+        if let Some(e) = f.get("port") {
+            match ctx.int(&e.value, &child(&p, "port"), 1..=65535) {
+                Some(port) => s.port = port as u16,
+                None => ok = false,
+            }
+        }
+        if let Some(e) = f.get("clearContext")
+            && let Some(b) = ctx.bool(&e.value, &child(&p, "clearContext"))
+        {
+            s.clear_context = b;
+        }
+        if ok {
+            listeners.push(Listener {
+                addr: s.addr(),
+                path: p.clone(),
+                pos: item.pos,
+            });
+        }
+        out.push(s);
+    }
+    out
+}
+
+fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> ClientConfig {
+    let mut c = ClientConfig::default();
+    let Some(f) = ctx.keys(node, path, &[schema::CLIENT_COMMON, schema::CLIENT_HTTP], true) else {
+        return c;
+    };
+    if !global_or_static(ctx, &f, path, "client") {
+        return c;
+    }
+    if let Some(e) = f.get("connectTimeoutMs")
+        && let Some(ms) = ctx.int(&e.value, &child(path, "connectTimeoutMs"), 1..=MAX_MS)
+    {
+        c.connect_timeout = Duration::from_millis(ms as u64);
+    }
+    if let Some(e) = f.get("hostConnectionPool") {
+        c.pool = pool(ctx, &e.value, &child(path, "hostConnectionPool"));
+    }
+    if let Some(e) = f.get("failureAccrual") {
+        let p = child(path, "failureAccrual");
+        // `none` asks for no failure accrual, which is what hawser does.
+        if let Some((kind, pos)) = ctx.kind(&e.value, &p, "failureAccrual")
+            && kind != "none"
+        {
+            ctx.unsupported_kind_of(kind, pos, &p, "failureAccrual", kinds::FAILURE_ACCRUAL);
+        }
+    }
+    c
+}
+
+/// `kind` and `configs` of a client or service: `io.l5d.global` (the default) is supported,
+/// `io.l5d.static` is reported. Returns whether the section is global.
+fn global_or_static(ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, path: &str, section: &str) -> bool {
+    const KINDS: &[&str] = &["io.l5d.global", "io.l5d.static"];
+    let mut global = true;
+    if let Some(e) = f.get("kind") {
+        let kp = child(path, "kind");
+        match ctx.string(&e.value, &kp) {
+            Some("io.l5d.global") => {}
+            Some("io.l5d.static") => {
+                let msg = format!(
+                    "`kind: io.l5d.static` ({section}: settings per prefix in `configs`) is a linkerd 1.x feature hawser does not support yet"
+                );
+                ctx.unsupported(e.value.pos, &kp, msg);
+                global = false;
+            }
+            Some(other) => {
+                let other = other.to_string();
+                ctx.unknown_kind(&other, e.value.pos, path, section, KINDS);
+                global = false;
+            }
+            None => global = false,
+        }
+    }
+    if global && let Some(e) = f.get("configs") {
+        let msg = format!("`configs` ({path}) is only read with `kind: io.l5d.static`");
+        ctx.error(e.key_pos, &child(path, "configs"), msg);
+    }
+    global
+}
+
+fn pool(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> PoolConfig {
+    let mut pool = PoolConfig::default();
+    let Some(f) = ctx.keys(node, path, &[schema::POOL], true) else {
+        return pool;
+    };
+    if let Some(e) = f.get("maxSize")
+        && let Some(n) = ctx.int(&e.value, &child(path, "maxSize"), 1..=1_000_000)
+    {
+        pool.max_idle_per_endpoint = n as usize;
+    }
+    if let Some(e) = f.get("idleTimeMs")
+        && let Some(ms) = ctx.int(&e.value, &child(path, "idleTimeMs"), 0..=MAX_MS)
+    {
+        pool.idle_timeout = Duration::from_millis(ms as u64);
+    }
+    if let Some(e) = f.get("minSize") {
+        let p = child(path, "minSize");
+        if let Some(n) = ctx.int(&e.value, &p, 0..=1_000_000)
+            && n > 0
+        {
+            ctx.unsupported(
+                e.value.pos,
+                &p,
+                format!("`minSize: {n}` (connections kept open ahead of need) is a linkerd 1.x feature hawser does not support yet"),
+            );
+        }
+    }
+    pool
+}
+
+fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
+    let Some(f) = ctx.keys(node, path, &[schema::SERVICE_COMMON], true) else {
+        return;
+    };
+    if !global_or_static(ctx, &f, path, "service") {
+        return;
+    }
+    if let Some(e) = f.get("responseClassifier") {
+        let p = child(path, "responseClassifier");
+        // linkerd's default classifier: all 5XX are failures, none retried. hawser does not
+        // retry, so asking for it explicitly changes nothing.
+        if let Some((kind, pos)) = ctx.kind(&e.value, &p, "responseClassifier")
+            && kind != "io.l5d.http.nonRetryable5XX"
+        {
+            ctx.unsupported_kind_of(kind, pos, &p, "responseClassifier", kinds::RESPONSE_CLASSIFIERS);
+        }
+    }
+}
+
+fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
+    let kind = match &node.value {
+        Value::Map(m) => m.iter().find(|e| e.key == "kind"),
+        _ => None,
+    };
+    if let Some(e) = kind {
+        let kp = child(path, "kind");
+        let Some(k) = ctx.string(&e.value, &kp) else {
+            return;
+        };
+        if k != "default" {
+            ctx.unsupported_kind_of(k, e.value.pos, path, "interpreter", kinds::INTERPRETERS);
+            return;
+        }
+    }
+    ctx.keys(node, path, &[schema::INTERPRETER], true);
+}

@@ -1,0 +1,1 @@
+//! Unit tests for the config loader: defaults, each error class with its position.

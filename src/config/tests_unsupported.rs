@@ -1,0 +1,1 @@
+//! Unit tests: linkerd 1.x features hawser reports as unsupported.

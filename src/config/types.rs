@@ -1,0 +1,287 @@
+//! The typed layer: plain structs the runtime is built from, with units as `Duration` and
+//! newtypes, every default already applied.
+//!
+//! Only what this release of hawser supports appears here; everything else linkerd 1.x has was
+//! reported by the validator and never reaches these types. All are `Clone + Send + Sync +
+//! Debug` and serialise to JSON (durations as integer milliseconds, sizes as bytes) for the
+//! admin server's `/config.json`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use super::spanned::Spanned;
+
+/// A whole hawser config.
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    pub admin: AdminConfig,
+    pub namers: Vec<NamerConfig>,
+    pub routers: Vec<RouterConfig>,
+    pub runtime: RuntimeConfig,
+}
+
+/// `admin:`: where the admin server listens. Default 127.0.0.1:9990.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminConfig {
+    pub ip: IpAddr,
+    pub port: u16,
+}
+
+impl AdminConfig {
+    pub const DEFAULT_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    pub const DEFAULT_PORT: u16 = 9990;
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            ip: Self::DEFAULT_IP,
+            port: Self::DEFAULT_PORT,
+        }
+    }
+}
+
+/// One entry of `namers:`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind")]
+pub enum NamerConfig {
+    /// `kind: io.l5d.fs`.
+    #[serde(rename = "io.l5d.fs")]
+    Fs(FsNamerConfig),
+}
+
+impl NamerConfig {
+    /// The path prefix dtabs use to reach this namer, `/#/...`.
+    pub fn prefix(&self) -> &str {
+        match self {
+            NamerConfig::Fs(fs) => &fs.prefix.value,
+        }
+    }
+}
+
+/// `io.l5d.fs`: one file per service in `root_dir`, each line `host port`.
+#[derive(Clone, Debug, Serialize)]
+pub struct FsNamerConfig {
+    /// The full prefix dtabs reference, e.g. `/#/io.l5d.fs` (config `prefix: /io.l5d.fs`, the
+    /// default, is written without `/#`, as in linkerd). Positioned at the `prefix` value, or
+    /// at the namer's `kind` when defaulted.
+    pub prefix: Spanned<String>,
+    /// `rootDir`, as written; a relative path is relative to the working directory (as in
+    /// linkerd, "relative to linkerd's start path").
+    pub root_dir: PathBuf,
+}
+
+/// The application protocol of a router. Only HTTP/1.1 in this release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Protocol {
+    #[serde(rename = "http")]
+    Http,
+}
+
+/// One entry of `routers:`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RouterConfig {
+    pub protocol: Protocol,
+    /// `label`, default the protocol name (`http`); unique among routers.
+    pub label: String,
+    /// `dtab`, raw, for the routing module to parse; empty when absent (positioned at the
+    /// router then). Use [`Spanned::locate`] to turn a parse error's offset into a position.
+    pub dtab: Spanned<String>,
+    /// `dstPrefix`, raw, default `/svc`; starts with `/`.
+    #[serde(rename = "dstPrefix")]
+    pub dst_prefix: Spanned<String>,
+    /// `identifier`: tried in order until one names the request; never empty (default
+    /// `io.l5d.header.token` on `Host`).
+    pub identifiers: Vec<IdentifierConfig>,
+    /// `servers`: never empty.
+    pub servers: Vec<ServerConfig>,
+    /// `maxInitialLineKB` (default 4 KiB): longest request line accepted (else 414).
+    #[serde(rename = "maxInitialLine")]
+    pub max_initial_line: ByteSize,
+    /// `maxHeadersKB` (default 8 KiB): most header bytes accepted (else 431).
+    #[serde(rename = "maxHeaders")]
+    pub max_headers: ByteSize,
+    pub client: ClientConfig,
+}
+
+/// An HTTP identifier: how a request becomes a logical path under `dstPrefix`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum IdentifierConfig {
+    /// `io.l5d.header.token`: `/dstPrefix/<value of header>`; `header` default `Host`.
+    #[serde(rename = "io.l5d.header.token")]
+    HeaderToken { header: String },
+    /// `io.l5d.methodAndHost`: `/dstPrefix/1.1/GET/host[/uri]`.
+    #[serde(rename = "io.l5d.methodAndHost")]
+    MethodAndHost {
+        #[serde(rename = "httpUriInDst")]
+        http_uri_in_dst: bool,
+    },
+    /// `io.l5d.path`: the first `segments` (default 1, at least 1) path segments; `consume`
+    /// (default false) strips them from the request sent upstream.
+    #[serde(rename = "io.l5d.path")]
+    Path { segments: NonZeroUsize, consume: bool },
+    /// `io.l5d.header`: a header whose value is a path; `header` default `l5d-name`.
+    #[serde(rename = "io.l5d.header")]
+    Header { header: String },
+}
+
+impl Default for IdentifierConfig {
+    fn default() -> Self {
+        IdentifierConfig::HeaderToken {
+            header: "Host".into(),
+        }
+    }
+}
+
+/// One entry of a router's `servers:`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServerConfig {
+    /// `ip`, default loopback (127.0.0.1) as in linkerd; `0.0.0.0` listens everywhere.
+    pub ip: IpAddr,
+    /// `port`, default 4140 for http.
+    pub port: u16,
+    /// `clearContext` (default false): remove incoming `l5d-ctx-*` and `l5d-dtab` headers
+    /// (an untrusted edge).
+    #[serde(rename = "clearContext")]
+    pub clear_context: bool,
+}
+
+impl ServerConfig {
+    pub const DEFAULT_HTTP_PORT: u16 = 4140;
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+}
+
+/// A router's `client:` (kind `io.l5d.global`: one setting for every upstream).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientConfig {
+    /// `connectTimeoutMs`, a hawser addition (linkerd has no such key; Finagle's default
+    /// connect timeout is 1 s, which is hawser's default too).
+    #[serde(rename = "connectTimeoutMs", serialize_with = "millis")]
+    pub connect_timeout: Duration,
+    /// `hostConnectionPool`.
+    pub pool: PoolConfig,
+}
+
+impl ClientConfig {
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            pool: PoolConfig::default(),
+        }
+    }
+}
+
+/// `client.hostConnectionPool`, as hawser uses it: per shard and per endpoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolConfig {
+    /// From `maxSize`: most idle keep-alive connections kept per endpoint (per shard).
+    /// Default 64 (linkerd's `maxSize` default is unlimited).
+    #[serde(rename = "maxIdlePerEndpoint")]
+    pub max_idle_per_endpoint: usize,
+    /// `idleTimeMs`: an idle connection is closed after this long. Default 10 s (linkerd's
+    /// default is forever; a bounded default avoids reusing connections the upstream has
+    /// already timed out).
+    #[serde(rename = "idleTimeMs", serialize_with = "millis")]
+    pub idle_timeout: Duration,
+}
+
+impl PoolConfig {
+    pub const DEFAULT_MAX_IDLE_PER_ENDPOINT: usize = 64;
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_idle_per_endpoint: Self::DEFAULT_MAX_IDLE_PER_ENDPOINT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// `runtime:`, hawser's own section (linkerd 1.x has none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuntimeConfig {
+    /// `cores`: how many shards (one pinned executor per core). `None`: all online CPUs (the
+    /// command line's `--cores` overrides either).
+    pub cores: Option<NonZeroUsize>,
+    /// `ioMemoryKiB` (default 4096 KiB, at least 512): glommio's io_uring registered-buffer
+    /// memory per shard; the default starts under the stock 8 MiB locked-memory limit.
+    #[serde(rename = "ioMemory")]
+    pub io_memory: ByteSize,
+    /// `drainTimeoutMs` (default 10 s; linkerd's `admin.shutdownGraceMs` sets it too): how
+    /// long graceful shutdown waits for in-flight requests.
+    #[serde(rename = "drainTimeoutMs", serialize_with = "millis")]
+    pub drain_timeout: Duration,
+    /// `requestHeaderTimeoutMs` (default 10 s): a request head must arrive within this, else
+    /// 408 (slowloris).
+    #[serde(rename = "requestHeaderTimeoutMs", serialize_with = "millis")]
+    pub request_header_timeout: Duration,
+    /// `maxHeaderCount` (default 100): most header fields in a request (else 431).
+    #[serde(rename = "maxHeaderCount")]
+    pub max_header_count: usize,
+}
+
+impl RuntimeConfig {
+    pub const DEFAULT_IO_MEMORY: ByteSize = ByteSize::kib(4096);
+    pub const MIN_IO_MEMORY: ByteSize = ByteSize::kib(512);
+    pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_REQUEST_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_MAX_HEADER_COUNT: usize = 100;
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            cores: None,
+            io_memory: Self::DEFAULT_IO_MEMORY,
+            drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
+            request_header_timeout: Self::DEFAULT_REQUEST_HEADER_TIMEOUT,
+            max_header_count: Self::DEFAULT_MAX_HEADER_COUNT,
+        }
+    }
+}
+
+/// A size in bytes. Serialises as the number of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ByteSize(u64);
+
+impl ByteSize {
+    pub const fn bytes(n: u64) -> Self {
+        Self(n)
+    }
+
+    pub const fn kib(n: u64) -> Self {
+        Self(n * 1024)
+    }
+
+    pub const fn as_bytes(self) -> u64 {
+        self.0
+    }
+
+    /// As a `usize` (saturating on 32-bit targets).
+    pub fn as_usize(self) -> usize {
+        usize::try_from(self.0).unwrap_or(usize::MAX)
+    }
+}
+
+fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
