@@ -1,4 +1,14 @@
 //! hawser: a linker for the datacenter.
+//!
+//! A service-mesh proxy that keeps linkerd 1.x's model (YAML config, dtabs,
+//! namers, `l5d-*` headers) on a thread-per-core io_uring engine: one pinned
+//! glommio executor per core, sharing nothing on the request path.
+//!
+//! The crate is organised by concern (see DESIGN.md): `runtime` (shards and
+//! the control thread), `net` (sockets), `server`/`client` (protocol drivers
+//! and pools), `routing` (dtabs, name trees, identifiers), `discovery`
+//! (namers), `admin` and `config`. Protocol codecs live in `protocols/`.
+
 pub mod admin;
 pub mod client;
 pub mod config;
@@ -7,3 +17,5 @@ pub mod net;
 pub mod routing;
 pub mod runtime;
 pub mod server;
+
+pub use runtime::{LogLevel, RunOptions, check_file, run};

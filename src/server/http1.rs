@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use glommio::net::TcpStream;
 use hawser_http1 as h1;
 
@@ -100,11 +100,8 @@ async fn read_request_head(
     let deadline = router.header_timeout;
     let started = std::time::Instant::now();
     loop {
-        match h1::parse_request(rbuf, &router.limits) {
-            Ok(Some((head, used))) => {
-                let _ = rbuf.split_to(used);
-                return Ok(Some(head));
-            }
+        match h1::take_request(rbuf, &router.limits) {
+            Ok(Some(head)) => return Ok(Some(head)),
             Ok(None) => {}
             Err(e) => return Err(ProxyError::downstream(e.status(), e.reason())),
         }
@@ -143,14 +140,17 @@ async fn exchange(
             return Next::Close;
         }
     };
-    let has_body = !matches!(framing, h1::Framing::Empty | h1::Framing::Length(0));
-    if let Some(bad) = head.unsupported_expectation() {
-        let _ = bad;
-        respond_error(down, &ProxyError::downstream(417, "unsupported Expect value"), has_body).await;
-        return if has_body { Next::Close } else { Next::KeepAlive };
-    }
+    let has_body = framing.has_body();
     let client_keep_alive = head.keep_alive();
-    let routed = match env.router.route(&head, env.clear_context) {
+    let wants_continue = match head.expects_continue() {
+        Ok(c) => c,
+        Err(e) => {
+            let close = has_body || !client_keep_alive;
+            respond_error(down, &ProxyError::downstream(e.status(), e.reason()), close).await;
+            return if close { Next::Close } else { Next::KeepAlive };
+        }
+    };
+    let routed = match env.router.route(&head, env.clear_context).await {
         Ok(r) => r,
         Err(e) => {
             // The body (if any) was not read: the connection cannot be reused.
@@ -162,7 +162,7 @@ async fn exchange(
             };
         }
     };
-    match relay(down, rbuf, &head, framing, &routed, peer, env).await {
+    match relay(down, rbuf, &head, framing, wants_continue, &routed, peer, env).await {
         Ok(next) => {
             if client_keep_alive {
                 next
@@ -181,11 +181,13 @@ async fn exchange(
 
 /// Sends the request upstream and the response back. On error, says whether
 /// a response (or part of one) already went to the client.
+#[allow(clippy::too_many_arguments)]
 async fn relay(
     down: &mut TcpStream,
     rbuf: &mut BytesMut,
     head: &h1::RequestHead,
     framing: h1::Framing,
+    wants_continue: bool,
     routed: &Routed,
     peer: SocketAddr,
     env: &ConnEnv,
@@ -205,8 +207,10 @@ async fn relay(
 
     // The request head for the upstream.
     let mut out = BytesMut::with_capacity(512);
-    routed.encode_request_head(head, framing, peer, &mut out);
-    let body_is_empty = matches!(framing, h1::Framing::Empty | h1::Framing::Length(0));
+    let _ = peer;
+    routed.encode_request_head(head, framing, fastrand::u64(..), &mut out);
+    let body_is_empty = !framing.has_body();
+    let mut request_complete = body_is_empty;
 
     // A reused connection may have been closed by the upstream just as we
     // picked it; when nothing of the body has been sent we retry once on a
@@ -225,11 +229,10 @@ async fn relay(
         }
         if !body_is_empty && !sent_body {
             sent_body = true;
-            let wants_continue = head.expects_continue() && rbuf.is_empty();
-            match send_body(down, rbuf, &mut up, &mut ubuf, framing, wants_continue, env).await {
-                Ok(BodySent::Done) => {}
-                Ok(BodySent::EarlyResponse) => {}
-                Err(e) => return Err(e),
+            let wait = wants_continue && rbuf.is_empty();
+            match send_body(down, rbuf, &mut up, &mut ubuf, framing, wait, env).await? {
+                BodySent::Done => request_complete = true,
+                BodySent::EarlyResponse => {}
             }
         }
         match read_response(&mut up, &mut ubuf, down, head, env).await {
@@ -248,7 +251,7 @@ async fn relay(
             Err(ReadFail::ClientGone) => return Ok(Next::Close),
         }
     };
-    send_response(down, rbuf, up, ubuf, head, resp, body_is_empty || sent_body, env).await
+    send_response(down, rbuf, up, ubuf, head, resp, request_complete, env).await
 }
 
 async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {
@@ -289,7 +292,7 @@ async fn send_body(
     mut wants_continue: bool,
     env: &ConnEnv,
 ) -> Result<BodySent, (ProxyError, bool)> {
-    let mut dec = h1::BodyDecoder::new(framing);
+    let mut dec = h1::BodyDecoder::new(framing, h1::Peer::Downstream, &env.router.limits);
     let chunked = matches!(framing, h1::Framing::Chunked);
     let mut out = BytesMut::new();
     loop {
@@ -297,9 +300,9 @@ async fn send_body(
             Ok(h1::Decoded::Data(data)) => {
                 out.clear();
                 if chunked {
-                    h1::encode_chunk_header(data.len(), &mut out);
+                    h1::encode_chunk_header(data.len() as u64, &mut out);
                     out.extend_from_slice(&data);
-                    out.extend_from_slice(b"\r\n");
+                    h1::encode_chunk_end(&mut out);
                     write_up(up, &out).await?;
                 } else {
                     write_up(up, &data).await?;
@@ -387,9 +390,8 @@ async fn read_response(
 ) -> Result<h1::ResponseHead, ReadFail> {
     let mut got_any = !ubuf.is_empty();
     loop {
-        match h1::parse_response(ubuf, &env.router.limits) {
-            Ok(Some((head, used))) => {
-                let _ = ubuf.split_to(used);
+        match h1::take_response(ubuf, &env.router.limits) {
+            Ok(Some(head)) => {
                 let status = head.status();
                 if status == 101 || !(100..200).contains(&status) {
                     return Ok(head);
@@ -398,7 +400,7 @@ async fn read_response(
                 // the client asked; relay other 1xx (e.g. 103) to 1.1 clients.
                 if status != 100 && req.version() == h1::Version::Http11 {
                     let mut out = BytesMut::new();
-                    h1::encode_response_head(&head, &h1::ResponseEncode::interim(), &mut out);
+                    h1::encode_response_head(&head, &h1::EncodeOptions::default(), &mut out);
                     if write_all(down, &out).await.is_err() {
                         return Err(ReadFail::ClientGone);
                     }
@@ -461,7 +463,12 @@ async fn send_response(
             return Err((ProxyError::upstream(true, "upstream switched protocols without being asked"), false));
         }
         let mut out = BytesMut::new();
-        h1::encode_response_head(&resp, &h1::ResponseEncode::upgrade(), &mut out);
+        let proto = resp.upgrade().or(req.upgrade()).unwrap_or(b"").to_vec();
+        let opts = h1::EncodeOptions {
+            connection: h1::ConnectionHeader::Upgrade(&proto),
+            ..Default::default()
+        };
+        h1::encode_response_head(&resp, &opts, &mut out);
         if write_all(down, &out).await.is_err() {
             return Ok(Next::Close);
         }
@@ -482,15 +489,24 @@ async fn send_response(
         f => f,
     };
     let mut out = BytesMut::with_capacity(512);
-    let enc = h1::ResponseEncode {
-        framing: down_framing,
-        close,
-        http10_keep_alive: !client_11 && !close,
-        extra: &[],
+    let enc = h1::EncodeOptions {
+        body: match down_framing {
+            h1::Framing::Chunked => h1::BodyHeader::Chunked,
+            h1::Framing::CloseDelimited => h1::BodyHeader::None,
+            _ => h1::BodyHeader::Keep,
+        },
+        connection: if close {
+            h1::ConnectionHeader::Close
+        } else if !client_11 {
+            h1::ConnectionHeader::KeepAlive
+        } else {
+            h1::ConnectionHeader::Omit
+        },
+        ..Default::default()
     };
     h1::encode_response_head(&resp, &enc, &mut out);
 
-    let mut dec = h1::BodyDecoder::new(up_framing);
+    let mut dec = h1::BodyDecoder::new(up_framing, h1::Peer::Upstream, &env.router.limits);
     let rechunk = matches!(down_framing, h1::Framing::Chunked);
     let mut up_reusable = resp.keep_alive() && !matches!(up_framing, h1::Framing::CloseDelimited);
     loop {
@@ -498,9 +514,9 @@ async fn send_response(
         match step {
             Ok(h1::Decoded::Data(data)) => {
                 if rechunk {
-                    h1::encode_chunk_header(data.len(), &mut out);
+                    h1::encode_chunk_header(data.len() as u64, &mut out);
                     out.extend_from_slice(&data);
-                    out.extend_from_slice(b"\r\n");
+                    h1::encode_chunk_end(&mut out);
                 } else if out.is_empty() {
                     if write_all(down, &data).await.is_err() {
                         return Ok(Next::Close);
@@ -609,6 +625,3 @@ pub fn reason_phrase(status: u16) -> &'static str {
         _ => "Error",
     }
 }
-
-#[allow(dead_code)]
-fn _assert_bytes(_: Bytes) {}

@@ -1,1 +1,14 @@
-//! server
+//! Downstream protocol drivers and the per-shard router state they use.
+//!
+//! `http1` serves HTTP/1.x connections; `router` turns a request into a
+//! concrete destination; `tunnel` carries upgraded connections. Protocol
+//! parsing itself lives in the sans-IO crates under `protocols/`.
+
+mod error;
+mod http1;
+mod router;
+mod tunnel;
+
+pub use error::{ProxyError, Source, encode_l5d_err};
+pub use http1::{ConnEnv, reason_phrase, serve as serve_http1};
+pub use router::{Routed, Router, RouterPlan, ServerPlan, compile_routers};

@@ -1,0 +1,461 @@
+//! A router as a shard sees it: the compiled plan (dtab, identifiers,
+//! limits) shared read-only by all shards, plus per-shard state (binding
+//! cache, endpoint sets, connection pool).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use hawser_http1 as h1;
+
+use super::error::ProxyError;
+use crate::client::{Endpoint, EndpointSet, Pool, PoolSettings};
+use crate::config::{Config, IdentifierConfig};
+use crate::discovery::{NamerAnswer, NamerTable, NamerUpdate, lookup_in};
+use crate::routing::{
+    BindCache, Bound, Dtab, Identifier, IdentifierChain, InetName, NamerLookup, NamerResult, Path,
+    RequestView, Resolution, delegate, parse_header_dtab, resolve,
+};
+
+/// Bindings cached per shard and router.
+const BIND_CACHE_ENTRIES: usize = 4096;
+
+/// One server (listening address) of a router.
+#[derive(Debug, Clone)]
+pub struct ServerPlan {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Remove incoming `l5d-ctx-*`, `l5d-dtab` and `l5d-sample` (untrusted edge).
+    pub clear_context: bool,
+}
+
+/// A router compiled from config: immutable, shared by every shard.
+#[derive(Debug, Clone)]
+pub struct RouterPlan {
+    /// `label`.
+    pub label: String,
+    /// The router's `dtab`.
+    pub dtab: Dtab,
+    /// `identifier` (a list is tried in order).
+    pub identifiers: IdentifierChain,
+    /// `servers`.
+    pub servers: Vec<ServerPlan>,
+    /// Head limits (`maxInitialLineKB`, `maxHeadersKB`, `runtime.maxHeaderCount`).
+    pub limits: h1::Limits,
+    /// Whole-request-head deadline (`runtime.requestHeaderTimeoutMs`).
+    pub header_timeout: Duration,
+    /// Upstream pool settings (`client`).
+    pub pool: PoolSettings,
+}
+
+/// Builds the router plans, parsing dtabs and prefixes; errors are
+/// `file:line:col: message` lines.
+///
+/// # Errors
+/// Every dtab or path that does not parse.
+pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, Vec<String>> {
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for (i, r) in config.routers.iter().enumerate() {
+        let dtab = match Dtab::read(&r.dtab.value) {
+            Ok(d) => d,
+            Err(e) => {
+                let pos = r.dtab.locate(e.offset);
+                errors.push(format!(
+                    "{file}:{}:{}: routers[{i}].dtab: {}",
+                    pos.line, pos.col, e.message
+                ));
+                continue;
+            }
+        };
+        let prefix = match Path::read(&r.dst_prefix.value) {
+            Ok(p) => p,
+            Err(e) => {
+                let pos = r.dst_prefix.locate(e.offset);
+                errors.push(format!(
+                    "{file}:{}:{}: routers[{i}].dstPrefix: {}",
+                    pos.line, pos.col, e.message
+                ));
+                continue;
+            }
+        };
+        let identifiers = r
+            .identifiers
+            .iter()
+            .map(|id| match id {
+                IdentifierConfig::HeaderToken { header } => Identifier::HeaderToken {
+                    prefix: prefix.clone(),
+                    header: header.clone(),
+                },
+                IdentifierConfig::MethodAndHost { http_uri_in_dst } => Identifier::MethodAndHost {
+                    prefix: prefix.clone(),
+                    uri_in_dst: *http_uri_in_dst,
+                },
+                IdentifierConfig::Path { segments, consume } => Identifier::Path {
+                    prefix: prefix.clone(),
+                    segments: segments.get(),
+                    consume: *consume,
+                },
+                IdentifierConfig::Header { header } => Identifier::Header {
+                    prefix: prefix.clone(),
+                    header: header.clone(),
+                },
+            })
+            .collect();
+        plans.push(RouterPlan {
+            label: r.label.clone(),
+            dtab,
+            identifiers: IdentifierChain::new(identifiers),
+            servers: r
+                .servers
+                .iter()
+                .map(|s| ServerPlan {
+                    addr: s.addr(),
+                    clear_context: s.clear_context,
+                })
+                .collect(),
+            limits: h1::Limits {
+                max_request_line: r.max_initial_line.as_usize(),
+                max_header_bytes: r.max_headers.as_usize(),
+                max_headers: config.runtime.max_header_count,
+                ..h1::Limits::default()
+            },
+            header_timeout: config.runtime.request_header_timeout,
+            pool: PoolSettings {
+                max_idle_per_endpoint: r.client.pool.max_idle_per_endpoint,
+                idle_timeout: r.client.pool.idle_timeout,
+                connect_timeout: r.client.connect_timeout,
+            },
+        });
+    }
+    if errors.is_empty() {
+        Ok(plans)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Looks up `/#/...` paths in a list of namer states.
+struct Namers<'a>(&'a [NamerUpdate]);
+
+fn answer_to_result(a: NamerAnswer) -> NamerResult {
+    match a {
+        NamerAnswer::Neg => NamerResult::Neg,
+        NamerAnswer::Bound { id, residual, .. } => {
+            match (Path::read(&id), Path::from_segments(residual.iter().map(String::as_str))) {
+                (Ok(id), Some(residual)) => NamerResult::Bound(Bound { id, residual }),
+                (Ok(id), None) if residual.is_empty() => NamerResult::Bound(Bound {
+                    id,
+                    residual: Path::empty(),
+                }),
+                _ => NamerResult::Failed(format!("namer produced an invalid name {id}")),
+            }
+        }
+    }
+}
+
+fn path_strs(path: &Path) -> Option<Vec<&str>> {
+    path.segments().map(|s| std::str::from_utf8(s).ok()).collect()
+}
+
+impl NamerLookup for Namers<'_> {
+    fn lookup(&self, path: &Path) -> NamerResult {
+        match path_strs(path) {
+            Some(segs) => answer_to_result(lookup_in(self.0, &segs)),
+            None => NamerResult::Neg,
+        }
+    }
+}
+
+struct ShardNamers<'a>(&'a NamerTable);
+
+impl NamerLookup for ShardNamers<'_> {
+    fn lookup(&self, path: &Path) -> NamerResult {
+        match path_strs(path) {
+            Some(segs) => answer_to_result(self.0.lookup(&segs)),
+            None => NamerResult::Neg,
+        }
+    }
+}
+
+impl RouterPlan {
+    /// The delegator's explanation of binding `path` with `dtab` appended,
+    /// as linkerd's `/delegator.json` JSON.
+    ///
+    /// # Errors
+    /// A bad path or dtab.
+    pub fn delegate_json(
+        &self,
+        path: &str,
+        dtab: &str,
+        namers: &[NamerUpdate],
+    ) -> Result<serde_json::Value, String> {
+        let path = Path::read(path).map_err(|e| format!("invalid path: {e}"))?;
+        let local = Dtab::read(dtab).map_err(|e| format!("invalid dtab: {e}"))?;
+        let tree = delegate(&self.dtab.concat(&local), &path, &Namers(namers));
+        serde_json::to_value(&tree).map_err(|e| e.to_string())
+    }
+}
+
+/// A request routed to a concrete destination.
+pub struct Routed {
+    /// The logical name, `/svc/users`.
+    pub service: String,
+    /// The concrete name it was bound to.
+    pub client: String,
+    /// The residual path, if any.
+    pub residual: Option<String>,
+    /// The endpoints of the concrete name on this shard.
+    pub endpoints: EndpointSet,
+    /// A replacement request target (`io.l5d.path` with `consume`).
+    pub new_target: Option<String>,
+    /// The per-request dtab to propagate as `l5d-ctx-dtab`.
+    pub ctx_dtab: Option<String>,
+    /// Remove incoming context headers.
+    pub clear_context: bool,
+    base_dtab: Rc<str>,
+}
+
+impl Routed {
+    /// The `l5d-err` text for "no endpoints", as linkerd words it.
+    pub fn no_hosts_reason(&self) -> String {
+        no_hosts(&self.service, &self.base_dtab, self.ctx_dtab.as_deref().unwrap_or(""))
+    }
+
+    /// Writes the request head for the upstream.
+    pub fn encode_request_head(
+        &self,
+        head: &h1::RequestHead,
+        framing: h1::Framing,
+        reqid: u64,
+        out: &mut BytesMut,
+    ) {
+        let body = match framing {
+            h1::Framing::Length(n) => h1::BodyHeader::Length(n),
+            h1::Framing::Chunked => h1::BodyHeader::Chunked,
+            _ => h1::BodyHeader::None,
+        };
+        let upgrade = head.upgrade();
+        let connection = match upgrade {
+            Some(p) if head.is_upgrade() => h1::ConnectionHeader::Upgrade(p),
+            _ => h1::ConnectionHeader::Omit,
+        };
+        let reqid = format!("{reqid:016x}");
+        let mut extra: Vec<(&str, &[u8])> = Vec::with_capacity(6);
+        extra.push(("Via", b"1.1 hawser"));
+        extra.push(("l5d-dst-service", self.service.as_bytes()));
+        extra.push(("l5d-dst-client", self.client.as_bytes()));
+        if let Some(r) = &self.residual {
+            extra.push(("l5d-dst-residual", r.as_bytes()));
+        }
+        extra.push(("l5d-reqid", reqid.as_bytes()));
+        if let Some(d) = &self.ctx_dtab {
+            extra.push(("l5d-ctx-dtab", d.as_bytes()));
+        }
+        let clear = self.clear_context;
+        let drop = move |name: &str| drop_incoming(name, clear);
+        let opts = h1::EncodeOptions {
+            target: self.new_target.as_deref(),
+            body,
+            connection,
+            extra_headers: &extra,
+            drop_header: Some(&drop),
+        };
+        h1::encode_request_head(head, &opts, out);
+    }
+}
+
+/// Incoming headers never forwarded as they are: hawser rewrites them
+/// (`l5d-dtab` folds into `l5d-ctx-dtab`; `l5d-dst-*` and `l5d-reqid` are
+/// set per hop) and, at an untrusted edge, drops all context.
+fn drop_incoming(name: &str, clear_context: bool) -> bool {
+    let n = name.as_bytes();
+    let starts = |p: &[u8]| n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p);
+    starts(b"l5d-dst-")
+        || name.eq_ignore_ascii_case("l5d-dtab")
+        || name.eq_ignore_ascii_case("l5d-ctx-dtab")
+        || name.eq_ignore_ascii_case("l5d-reqid")
+        || (clear_context && (starts(b"l5d-ctx-") || name.eq_ignore_ascii_case("l5d-sample")))
+}
+
+fn no_hosts(service: &str, base: &str, local: &str) -> String {
+    format!(
+        "No hosts are available for {service}, Dtab.base=[{base}], Dtab.local=[{local}]. Remote Info: Not Available"
+    )
+}
+
+struct View<'a>(&'a h1::RequestHead);
+
+impl RequestView for View<'_> {
+    fn method(&self) -> &str {
+        self.0.method()
+    }
+    fn target(&self) -> &str {
+        self.0.target()
+    }
+    fn is_http10(&self) -> bool {
+        self.0.version() == h1::Version::Http10
+    }
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.0.header(name)
+    }
+}
+
+/// One shard's instance of a router.
+pub struct Router {
+    /// The shared plan.
+    pub plan: RouterPlan,
+    /// Head limits.
+    pub limits: h1::Limits,
+    /// Request-head deadline.
+    pub header_timeout: Duration,
+    /// This shard's upstream pool.
+    pub pool: Pool,
+    base_dtab: Rc<str>,
+    namers: Rc<NamerTable>,
+    cache: RefCell<BindCache<Rc<Resolution>>>,
+    endpoints: RefCell<EndpointCache>,
+}
+
+#[derive(Default)]
+struct EndpointCache {
+    generation: u64,
+    by_id: HashMap<String, EndpointSet>,
+    by_addr: HashMap<SocketAddr, Rc<Endpoint>>,
+}
+
+impl Router {
+    /// This shard's router for `plan`.
+    pub fn new(plan: &RouterPlan, namers: Rc<NamerTable>) -> Self {
+        Router {
+            limits: plan.limits,
+            header_timeout: plan.header_timeout,
+            pool: Pool::new(plan.pool),
+            base_dtab: plan.dtab.to_string().into(),
+            plan: plan.clone(),
+            namers,
+            cache: RefCell::new(BindCache::new(BIND_CACHE_ENTRIES)),
+            endpoints: RefCell::new(EndpointCache::default()),
+        }
+    }
+
+    /// Identifies, binds and resolves a request.
+    ///
+    /// # Errors
+    /// 400 for a bad `l5d-dtab` or an unidentifiable request; 502 when the
+    /// name does not bind to any endpoint.
+    pub async fn route(&self, head: &h1::RequestHead, clear_context: bool) -> Result<Routed, ProxyError> {
+        let local = if clear_context {
+            None
+        } else {
+            let values = head
+                .header_all("l5d-ctx-dtab")
+                .chain(head.header_all("l5d-dtab"));
+            let d = parse_header_dtab(values).map_err(|e| {
+                ProxyError::downstream(400, format!("Invalid dtab header: {}", e))
+            })?;
+            (!d.is_empty()).then(|| d.to_string())
+        };
+        let id = self
+            .plan
+            .identifiers
+            .identify(&View(head))
+            .map_err(|e| ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target())))?;
+        let generation = self.namers.generation();
+        let local_str = local.as_deref().unwrap_or("");
+        let resolution = {
+            let mut cache = self.cache.borrow_mut();
+            match cache.get(generation, local_str, &id.path) {
+                Some(r) => r.clone(),
+                None => {
+                    let dtab = match &local {
+                        Some(l) => self.plan.dtab.concat(&Dtab::read(l).unwrap_or_else(|_| Dtab::empty())),
+                        None => self.plan.dtab.clone(),
+                    };
+                    let r = Rc::new(resolve(&dtab, &id.path, &ShardNamers(&self.namers)));
+                    cache.insert(generation, local_str, &id.path, r.clone());
+                    r
+                }
+            }
+        };
+        let service = id.path.to_string();
+        let unavailable = |why: Option<String>| {
+            let mut msg = no_hosts(&service, &self.base_dtab, local_str);
+            if let Some(w) = why {
+                msg.push_str(": ");
+                msg.push_str(&w);
+            }
+            ProxyError::proxy(502, msg)
+        };
+        let bound = match &*resolution {
+            Resolution::Weighted(_) => resolution
+                .pick(fastrand::f64())
+                .ok_or_else(|| unavailable(None))?
+                .clone(),
+            Resolution::Error(e) => return Err(unavailable(Some(e.to_string()))),
+            _ => return Err(unavailable(None)),
+        };
+        let endpoints = self.endpoints_for(&bound.id, generation).await;
+        let client = bound.id.to_string();
+        Ok(Routed {
+            service,
+            client,
+            residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
+            endpoints,
+            new_target: id.new_target,
+            ctx_dtab: local,
+            clear_context,
+            base_dtab: self.base_dtab.clone(),
+        })
+    }
+
+    /// The endpoint set of a concrete name on this shard, reusing
+    /// [`Endpoint`]s (and their load counts) across namer updates.
+    async fn endpoints_for(&self, id: &Path, generation: u64) -> EndpointSet {
+        let key = id.to_string();
+        {
+            let mut cache = self.endpoints.borrow_mut();
+            if cache.generation != generation {
+                cache.generation = generation;
+                cache.by_id.clear();
+            }
+            if let Some(set) = cache.by_id.get(&key) {
+                return set.clone();
+            }
+        }
+        let addrs: Vec<SocketAddr> = if let Some(inet) = InetName::from_id(id) {
+            match inet.host.parse::<IpAddr>() {
+                Ok(ip) => vec![SocketAddr::new(ip, inet.port)],
+                Err(_) => {
+                    let host = inet.host.to_string();
+                    let port = inet.port;
+                    glommio::executor()
+                        .spawn_blocking(move || {
+                            use std::net::ToSocketAddrs;
+                            (host.as_str(), port)
+                                .to_socket_addrs()
+                                .map(|a| a.collect::<Vec<_>>())
+                                .unwrap_or_default()
+                        })
+                        .await
+                }
+            }
+        } else {
+            match path_strs(id).map(|s| self.namers.lookup(&s)) {
+                Some(NamerAnswer::Bound { addrs, .. }) => addrs,
+                _ => Vec::new(),
+            }
+        };
+        let mut cache = self.endpoints.borrow_mut();
+        let eps: Vec<Rc<Endpoint>> = addrs
+            .into_iter()
+            .map(|a| cache.by_addr.entry(a).or_insert_with(|| Endpoint::new(a)).clone())
+            .collect();
+        let set = EndpointSet::new(eps);
+        cache.by_id.insert(key, set.clone());
+        set
+    }
+}
