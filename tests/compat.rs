@@ -11,10 +11,13 @@ use hawser::config::{self, Severity};
 /// up (a worktree under `wt/`). `None` when neither exists.
 fn corpus() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    ["../shared/compat/linkerd-examples", "../../shared/compat/linkerd-examples"]
-        .iter()
-        .map(|rel| root.join(rel))
-        .find(|p| p.is_dir())
+    [
+        "../shared/compat/linkerd-examples",
+        "../../shared/compat/linkerd-examples",
+    ]
+    .iter()
+    .map(|rel| root.join(rel))
+    .find(|p| p.is_dir())
 }
 
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -44,7 +47,10 @@ fn every_corpus_file_is_understood() {
                 "a key linkerd has is not understood: {d}"
             );
             assert_eq!(d.severity, Severity::Unsupported, "unexpected error: {d}");
-            assert!(d.line > 0 && d.col > 0, "diagnostic without a position: {d}");
+            assert!(
+                d.line > 0 && d.col > 0,
+                "diagnostic without a position: {d}"
+            );
             assert!(d.message.contains("not support"), "unclear message: {d}");
         }
         match report.exit_code() {
@@ -61,7 +67,10 @@ fn every_corpus_file_is_understood() {
         }
     }
     // The plain fs/inet HTTP configs load as they are.
-    assert_eq!(clean, 3, "getting-started (docker, local) and http-proxy load");
+    assert_eq!(
+        clean, 3,
+        "getting-started (docker, local) and http-proxy load"
+    );
 }
 
 /// (file, line, col, message) for a handful of known diagnostics.
@@ -84,11 +93,31 @@ fn spot_check_k8s_namer_and_classifier() {
     expect(
         "add-steps__k8s__add-steps.yml__l5d-config__linkerd.yml",
         &[
-            (10, 9, "`kind: io.l5d.prometheus` (telemeter) is a linkerd 1.x feature hawser does not support yet"),
-            (23, 9, "`kind: io.l5d.k8s` (namer) is a linkerd 1.x feature hawser does not support yet"),
-            (58, 13, "`kind: io.l5d.http.retryableRead5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet"),
-            (66, 5, "`loadBalancer` (routers[0].client) is a linkerd 1.x feature hawser does not support yet"),
-            (82, 13, "`kind: io.l5d.successRate` (failureAccrual) is a linkerd 1.x feature hawser does not support yet"),
+            (
+                10,
+                9,
+                "`kind: io.l5d.prometheus` (telemeter) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                23,
+                9,
+                "`kind: io.l5d.k8s` (namer) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                58,
+                13,
+                "`kind: io.l5d.http.retryableRead5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                66,
+                5,
+                "`loadBalancer` (routers[0].client) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                82,
+                13,
+                "`kind: io.l5d.successRate` (failureAccrual) is a linkerd 1.x feature hawser does not support yet",
+            ),
         ],
     );
 }
@@ -98,9 +127,21 @@ fn spot_check_consul_requeue_budget_at_odd_indent() {
     expect(
         "consul__linkerd.yml",
         &[
-            (6, 9, "`kind: io.l5d.consul` (namer) is a linkerd 1.x feature hawser does not support yet"),
-            (16, 13, "`kind: io.l5d.http.retryableIdempotent5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet"),
-            (27, 4, "`requeueBudget` (routers[0].client) is a linkerd 1.x feature hawser does not support yet"),
+            (
+                6,
+                9,
+                "`kind: io.l5d.consul` (namer) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                16,
+                13,
+                "`kind: io.l5d.http.retryableIdempotent5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                27,
+                4,
+                "`requeueBudget` (routers[0].client) is a linkerd 1.x feature hawser does not support yet",
+            ),
         ],
     );
 }
@@ -109,14 +150,30 @@ fn spot_check_consul_requeue_budget_at_odd_indent() {
 fn spot_check_h2_router_and_tls() {
     expect(
         "gob__k8s__linkerd.yml__linkerd-config__config.yml",
-        &[(12, 13, "`protocol: h2` (routers[1]) is a linkerd 1.x feature hawser does not support yet")],
+        &[(
+            12,
+            13,
+            "`protocol: h2` (routers[1]) is a linkerd 1.x feature hawser does not support yet",
+        )],
     );
     expect(
         "k8s-daemonset__k8s__linkerd-tls-ingress-controller.yml__l5d-config__config.yaml",
         &[
-            (6, 9, "`kind: io.l5d.k8s` (namer) is a linkerd 1.x feature hawser does not support yet"),
-            (11, 11, "`kind: io.l5d.ingress` (identifier) is a linkerd 1.x feature hawser does not support yet"),
-            (16, 5, "`tls` (routers[0].servers[0]) is a linkerd 1.x feature hawser does not support yet"),
+            (
+                6,
+                9,
+                "`kind: io.l5d.k8s` (namer) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                11,
+                11,
+                "`kind: io.l5d.ingress` (identifier) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                16,
+                5,
+                "`tls` (routers[0].servers[0]) is a linkerd 1.x feature hawser does not support yet",
+            ),
         ],
     );
 }
@@ -126,8 +183,16 @@ fn spot_check_linkerd_tcp_is_named() {
     expect(
         "linkerd-tcp__linkerd-tcp.yml",
         &[
-            (6, 3, "`metricsIntervalSecs` (admin) is a linkerd-tcp setting; hawser does not support linkerd-tcp configs"),
-            (12, 3, "routers[0] has no `protocol` and its servers name a `dstName`: it is a linkerd-tcp router; linkerd-tcp configs are not supported yet"),
+            (
+                6,
+                3,
+                "`metricsIntervalSecs` (admin) is a linkerd-tcp setting; hawser does not support linkerd-tcp configs",
+            ),
+            (
+                12,
+                3,
+                "routers[0] has no `protocol` and its servers name a `dstName`: it is a linkerd-tcp router; linkerd-tcp configs are not supported yet",
+            ),
         ],
     );
 }

@@ -32,7 +32,11 @@ pub(crate) fn routers(
         return out;
     };
     if items.is_empty() {
-        ctx.error(node.pos, "routers", "`routers` must list at least one router");
+        ctx.error(
+            node.pos,
+            "routers",
+            "`routers` must list at least one router",
+        );
     }
     let mut labels: Vec<(String, String, Position)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -68,17 +72,31 @@ pub(crate) fn routers(
                 "`protocol: {protocol}` ({path}) is a linkerd 1.x feature hawser does not support yet"
             );
             ctx.unsupported(proto_entry.value.pos, &ppath, msg);
-            let tables = [schema::ROUTER_COMMON, schema::router_protocol_keys(protocol)];
+            let tables = [
+                schema::ROUTER_COMMON,
+                schema::router_protocol_keys(protocol),
+            ];
             ctx.keys(item, &path, &tables, false);
         } else {
-            ctx.unknown_kind(protocol, proto_entry.value.pos, &path, "router protocol", schema::PROTOCOLS);
+            ctx.unknown_kind(
+                protocol,
+                proto_entry.value.pos,
+                &path,
+                "router protocol",
+                schema::PROTOCOLS,
+            );
         }
     }
     out
 }
 
 /// The router's label (default: its protocol) and where it is written.
-fn router_label(ctx: &mut Ctx<'_>, item: &Node, path: &str, protocol: &str) -> Option<(String, Position)> {
+fn router_label(
+    ctx: &mut Ctx<'_>,
+    item: &Node,
+    path: &str,
+    protocol: &str,
+) -> Option<(String, Position)> {
     let Value::Map(entries) = &item.value else {
         return None;
     };
@@ -86,7 +104,11 @@ fn router_label(ctx: &mut Ctx<'_>, item: &Node, path: &str, protocol: &str) -> O
         Some(e) => {
             let label = ctx.string(&e.value, &child(path, "label"))?;
             if label.is_empty() {
-                ctx.error(e.value.pos, &child(path, "label"), "`label` must not be empty");
+                ctx.error(
+                    e.value.pos,
+                    &child(path, "label"),
+                    "`label` must not be empty",
+                );
                 return None;
             }
             Some((label.to_string(), e.value.pos))
@@ -125,7 +147,12 @@ fn http_router(
     path: &str,
     listeners: &mut Vec<Listener>,
 ) -> Option<RouterConfig> {
-    let f = ctx.keys(item, path, &[schema::ROUTER_COMMON, schema::ROUTER_HTTP], true)?;
+    let f = ctx.keys(
+        item,
+        path,
+        &[schema::ROUTER_COMMON, schema::ROUTER_HTTP],
+        true,
+    )?;
     let mut r = RouterConfig {
         protocol: Protocol::Http,
         label: "http".into(),
@@ -162,7 +189,11 @@ fn http_router(
             if text.starts_with('/') && !text.contains(char::is_whitespace) {
                 r.dst_prefix = Spanned::from_scalar(s, e.value.pos, ctx.source);
             } else {
-                ctx.error(e.value.pos, &p, format!("`{p}` must be a path starting with `/`, found `{text}`"));
+                ctx.error(
+                    e.value.pos,
+                    &p,
+                    format!("`{p}` must be a path starting with `/`, found `{text}`"),
+                );
             }
         } else if !matches!(e.value.value, Value::Scalar(_)) {
             ctx.string(&e.value, &p);
@@ -173,7 +204,11 @@ fn http_router(
     }
     match f.get("servers") {
         Some(e) => r.servers = servers(ctx, &e.value, &child(path, "servers"), listeners),
-        None => ctx.error(item.pos, &child(path, "servers"), format!("{path} needs `servers`")),
+        None => ctx.error(
+            item.pos,
+            &child(path, "servers"),
+            format!("{path} needs `servers`"),
+        ),
     }
     if let Some(e) = f.get("maxInitialLineKB")
         && let Some(kb) = ctx.int(&e.value, &child(path, "maxInitialLineKB"), 1..=MAX_KB)
@@ -214,11 +249,19 @@ fn identifiers(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<IdentifierConf
         _ => (one, false),
     };
     if items.is_empty() {
-        ctx.error(node.pos, path, format!("`{path}` must list at least one identifier"));
+        ctx.error(
+            node.pos,
+            path,
+            format!("`{path}` must list at least one identifier"),
+        );
     }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let p = if indexed { index(path, i) } else { path.to_string() };
+        let p = if indexed {
+            index(path, i)
+        } else {
+            path.to_string()
+        };
         if let Some(id) = identifier(ctx, item, &p) {
             out.push(id);
         }
@@ -256,7 +299,11 @@ fn identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<IdentifierCo
         let p = child(path, "header");
         let h = ctx.string(&e.value, &p)?;
         if h.is_empty() || !h.bytes().all(is_tchar) {
-            ctx.error(e.value.pos, &p, format!("`{p}` must be an HTTP header name, found `{h}`"));
+            ctx.error(
+                e.value.pos,
+                &p,
+                format!("`{p}` must be an HTTP header name, found `{h}`"),
+            );
             return None;
         }
         Some(h.to_string())
@@ -306,11 +353,20 @@ fn servers(
         return out;
     };
     if items.is_empty() {
-        ctx.error(node.pos, path, format!("`{path}` must list at least one server"));
+        ctx.error(
+            node.pos,
+            path,
+            format!("`{path}` must list at least one server"),
+        );
     }
     for (i, item) in items.iter().enumerate() {
         let p = index(path, i);
-        let Some(f) = ctx.keys(item, &p, &[schema::SERVER_COMMON, schema::SERVER_HTTP], true) else {
+        let Some(f) = ctx.keys(
+            item,
+            &p,
+            &[schema::SERVER_COMMON, schema::SERVER_HTTP],
+            true,
+        ) else {
             continue;
         };
         let mut s = ServerConfig {
@@ -350,7 +406,12 @@ fn servers(
 
 fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> ClientConfig {
     let mut c = ClientConfig::default();
-    let Some(f) = ctx.keys(node, path, &[schema::CLIENT_COMMON, schema::CLIENT_HTTP], true) else {
+    let Some(f) = ctx.keys(
+        node,
+        path,
+        &[schema::CLIENT_COMMON, schema::CLIENT_HTTP],
+        true,
+    ) else {
         return c;
     };
     if !global_or_static(ctx, &f, path, "client") {
@@ -378,7 +439,12 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> ClientConfig {
 
 /// `kind` and `configs` of a client or service: `io.l5d.global` (the default) is supported,
 /// `io.l5d.static` is reported. Returns whether the section is global.
-fn global_or_static(ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, path: &str, section: &str) -> bool {
+fn global_or_static(
+    ctx: &mut Ctx<'_>,
+    f: &super::walk::Fields<'_>,
+    path: &str,
+    section: &str,
+) -> bool {
     const KINDS: &[&str] = &["io.l5d.global", "io.l5d.static"];
     let mut global = true;
     if let Some(e) = f.get("kind") {
@@ -451,7 +517,13 @@ fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
         if let Some((kind, pos)) = ctx.kind(&e.value, &p, "responseClassifier")
             && kind != "io.l5d.http.nonRetryable5XX"
         {
-            ctx.unsupported_kind_of(kind, pos, &p, "responseClassifier", kinds::RESPONSE_CLASSIFIERS);
+            ctx.unsupported_kind_of(
+                kind,
+                pos,
+                &p,
+                "responseClassifier",
+                kinds::RESPONSE_CLASSIFIERS,
+            );
         }
     }
 }

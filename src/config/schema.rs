@@ -175,7 +175,10 @@ pub(crate) const CLIENT_COMMON: Keys = &[
     ("requestAttemptTimeoutMs", U),
     ("requeueBudget", U),
     ("clientSession", U),
-    ("retries", O("linkerd 1.x moved client retries to `service.retries`")),
+    (
+        "retries",
+        O("linkerd 1.x moved client retries to `service.retries`"),
+    ),
 ];
 
 pub(crate) const CLIENT_HTTP: Keys = &[("forwardClientCert", U), ("engine", U)];
@@ -285,9 +288,23 @@ mod tests {
     #[test]
     fn no_table_lists_a_key_twice() {
         let tables: &[Keys] = &[
-            TOP, ADMIN, USAGE, RUNTIME, NAMER_COMMON, NAMER_FS, ROUTER_COMMON, ROUTER_HTTP,
-            ROUTER_H2, ROUTER_THRIFT, SERVER_COMMON, SERVER_HTTP, CLIENT_COMMON, CLIENT_HTTP,
-            POOL, SERVICE_COMMON, INTERPRETER,
+            TOP,
+            ADMIN,
+            USAGE,
+            RUNTIME,
+            NAMER_COMMON,
+            NAMER_FS,
+            ROUTER_COMMON,
+            ROUTER_HTTP,
+            ROUTER_H2,
+            ROUTER_THRIFT,
+            SERVER_COMMON,
+            SERVER_HTTP,
+            CLIENT_COMMON,
+            CLIENT_HTTP,
+            POOL,
+            SERVICE_COMMON,
+            INTERPRETER,
         ];
         for t in tables {
             for (i, (k, _)) in t.iter().enumerate() {

@@ -24,7 +24,7 @@ pub struct Position {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spanned<T> {
     pub value: T,
-    /// Where the value starts in the file (for a block scalar, its `|` or `>` indicator).
+    /// Where the value starts in the file (for a block scalar, its first content line).
     pub pos: Position,
     /// For strings: where each source line's text starts in `value` (byte offset, position).
     segments: Vec<(usize, Position)>,
@@ -54,8 +54,12 @@ impl Spanned<String> {
         let block = matches!(scalar.style, ScalarStyle::Literal | ScalarStyle::Folded);
         let mut segments = Vec::new();
         let mut cursor = 0usize;
-        let first_line = if block { pos.line + 1 } else { pos.line };
-        let lines = source.lines().enumerate().skip(first_line.saturating_sub(1));
+        // The parser positions a block scalar at its first content line.
+        let first_line = pos.line;
+        let lines = source
+            .lines()
+            .enumerate()
+            .skip(first_line.saturating_sub(1));
         for (idx, raw) in lines {
             if cursor >= value.len() {
                 break;
@@ -63,8 +67,11 @@ impl Spanned<String> {
             let line_no = idx + 1;
             // On the scalar's own first line, its text starts at its column (after an opening
             // quote if quoted).
-            let start_char = if line_no == pos.line {
-                let quoted = matches!(scalar.style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+            let quoted = matches!(
+                scalar.style,
+                ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
+            );
+            let start_char = if line_no == pos.line && !block {
                 pos.col - 1 + usize::from(quoted)
             } else {
                 0
@@ -76,7 +83,11 @@ impl Spanned<String> {
             let rest = &raw[start_byte..];
             let trimmed = rest.trim_start();
             let lead = rest.len() - trimmed.len();
-            let text = trimmed.trim_end();
+            let mut text = trimmed.trim_end();
+            if quoted && let Some(close) = text.rfind(['"', '\'']) {
+                // Up to the closing quote; what follows it is not part of the value.
+                text = &text[..close];
+            }
             if text.is_empty() {
                 continue;
             }
@@ -144,7 +155,9 @@ mod tests {
     fn spanned(doc: &str) -> Spanned<String> {
         let root = yaml::parse(doc).unwrap().unwrap();
         let Value::Map(m) = root.value else { panic!() };
-        let Value::Scalar(s) = &m[0].value.value else { panic!() };
+        let Value::Scalar(s) = &m[0].value.value else {
+            panic!()
+        };
         Spanned::from_scalar(s, m[0].value.pos, doc)
     }
 

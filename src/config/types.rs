@@ -128,7 +128,10 @@ pub enum IdentifierConfig {
     /// `io.l5d.path`: the first `segments` (default 1, at least 1) path segments; `consume`
     /// (default false) strips them from the request sent upstream.
     #[serde(rename = "io.l5d.path")]
-    Path { segments: NonZeroUsize, consume: bool },
+    Path {
+        segments: NonZeroUsize,
+        consume: bool,
+    },
     /// `io.l5d.header`: a header whose value is a path; `header` default `l5d-name`.
     #[serde(rename = "io.l5d.header")]
     Header { header: String },

@@ -92,7 +92,11 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
     }
     match fields.get("routers") {
         Some(e) => config.routers = routers(ctx, &e.value, &mut listeners),
-        None => ctx.error(root.pos, "routers", "the config needs `routers` (a list of routers)"),
+        None => ctx.error(
+            root.pos,
+            "routers",
+            "the config needs `routers` (a list of routers)",
+        ),
     }
     address_conflicts(ctx, &listeners);
     config
@@ -217,13 +221,21 @@ fn namers(ctx: &mut Ctx<'_>, node: &Node) -> Vec<NamerConfig> {
         let root_dir = match f.get("rootDir") {
             Some(e) => match ctx.string(&e.value, &child(&path, "rootDir")) {
                 Some("") => {
-                    ctx.error(e.value.pos, &child(&path, "rootDir"), "`rootDir` must not be empty");
+                    ctx.error(
+                        e.value.pos,
+                        &child(&path, "rootDir"),
+                        "`rootDir` must not be empty",
+                    );
                     None
                 }
                 other => other.map(PathBuf::from),
             },
             None => {
-                ctx.error(item.pos, &child(&path, "rootDir"), format!("`{path}` (io.l5d.fs) needs `rootDir`"));
+                ctx.error(
+                    item.pos,
+                    &child(&path, "rootDir"),
+                    format!("`{path}` (io.l5d.fs) needs `rootDir`"),
+                );
                 None
             }
         };
@@ -256,7 +268,9 @@ fn namer_prefix(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Spanned<St
     }
     let valid = text.starts_with('/')
         && text.len() > 1
-        && text[1..].split('/').all(|seg| !seg.is_empty() && !seg.chars().any(char::is_whitespace));
+        && text[1..]
+            .split('/')
+            .all(|seg| !seg.is_empty() && !seg.chars().any(char::is_whitespace));
     if !valid {
         let msg = format!("`{path}` must be a path like `/io.l5d.fs`, found `{text}`");
         ctx.error(node.pos, path, msg);

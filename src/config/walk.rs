@@ -90,8 +90,9 @@ impl<'s> Ctx<'s> {
 
     /// "`kind: k` (section) is a linkerd 1.x feature hawser does not support yet".
     pub fn unsupported_kind(&mut self, pos: Position, path: &str, section: &str, kind: &str) {
-        let msg =
-            format!("`kind: {kind}` ({section}) is a linkerd 1.x feature hawser does not support yet");
+        let msg = format!(
+            "`kind: {kind}` ({section}) is a linkerd 1.x feature hawser does not support yet"
+        );
         self.unsupported(pos, &child(path, "kind"), msg);
     }
 
@@ -146,7 +147,11 @@ impl<'s> Ctx<'s> {
 
     fn unknown_key(&mut self, e: &Entry, path: &str, tables: &[Keys]) {
         let names = tables.iter().flat_map(|t| t.iter().map(|(k, _)| *k));
-        let mut msg = format!("unknown key `{}` in {}", e.key, place(path));
+        let mut msg = if path.is_empty() {
+            format!("unknown key `{}` at the top level", e.key)
+        } else {
+            format!("unknown key `{}` in {path}", e.key)
+        };
         if let Some(s) = did_you_mean(&e.key, names) {
             msg.push_str(&format!("; did you mean `{s}`?"));
         }
@@ -157,8 +162,16 @@ impl<'s> Ctx<'s> {
     pub fn mapping<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [Entry]> {
         match &node.value {
             Value::Map(m) => Some(m),
+            _ if path.is_empty() => {
+                let msg = format!(
+                    "the config must be a mapping of sections (admin, namers, routers, ...), found {}",
+                    found(node)
+                );
+                self.error(node.pos, path, msg);
+                None
+            }
             _ => {
-                let msg = format!("`{}` must be a mapping, found {}", place(path), found(node));
+                let msg = format!("`{path}` must be a mapping, found {}", found(node));
                 self.error(node.pos, path, msg);
                 None
             }
@@ -252,7 +265,12 @@ impl<'s> Ctx<'s> {
 
     /// The `kind` of a pluggable section, if `node` is a mapping that has one; reports a
     /// missing or non-string kind.
-    pub fn kind<'n>(&mut self, node: &'n Node, path: &str, section: &str) -> Option<(&'n str, Position)> {
+    pub fn kind<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        section: &str,
+    ) -> Option<(&'n str, Position)> {
         let entries = self.mapping(node, path)?;
         let Some(e) = entries.iter().find(|e| e.key == "kind") else {
             let msg = format!("{section} `{path}` needs a `kind`");
@@ -283,7 +301,14 @@ impl<'s> Ctx<'s> {
 
     /// A kind that is not in `known`: an Error with a suggestion when it is close to one,
     /// otherwise Unsupported as a possible third-party plugin.
-    pub fn unknown_kind(&mut self, kind: &str, pos: Position, path: &str, section: &str, known: &[&str]) {
+    pub fn unknown_kind(
+        &mut self,
+        kind: &str,
+        pos: Position,
+        path: &str,
+        section: &str,
+        known: &[&str],
+    ) {
         let kpath = child(path, "kind");
         if let Some(s) = did_you_mean(kind, known.iter().copied()) {
             let msg = format!("unknown {section} kind `{kind}`; did you mean `{s}`?");
@@ -319,4 +344,6 @@ fn is_host_name(text: &str) -> bool {
         && text
             .split('.')
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        // All-numeric labels are a malformed IPv4 address, not a name.
+        && text.bytes().any(|b| b.is_ascii_alphabetic())
 }

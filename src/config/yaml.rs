@@ -16,6 +16,9 @@ use super::spanned::Position;
 /// Most nodes a document may expand to (aliases included).
 const MAX_NODES: usize = 200_000;
 
+/// Deepest nesting of lists and mappings accepted (the tree is dropped and cloned recursively).
+const MAX_DEPTH: usize = 128;
+
 /// A YAML node and the position where it starts.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
@@ -98,9 +101,11 @@ pub(crate) fn classify_plain(text: &str) -> Plain {
         return Plain::Int(i);
     }
     let t = text.trim_start_matches(['-', '+']);
-    let is_special = matches!(t, ".inf" | ".Inf" | ".INF") || matches!(text, ".nan" | ".NaN" | ".NAN");
+    let is_special =
+        matches!(t, ".inf" | ".Inf" | ".INF") || matches!(text, ".nan" | ".NaN" | ".NAN");
     let looks_numeric = t.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'));
     if is_special || (looks_numeric && text.parse::<f64>().is_ok()) {
         return Plain::Float;
     }
@@ -195,6 +200,15 @@ impl Builder {
     /// Handles one event; false stops the parse.
     fn event(&mut self, event: Event<'_>, span: &Span) -> bool {
         let pos = position(span);
+        if matches!(event, Event::SequenceStart(..) | Event::MappingStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            self.errors.push(SyntaxError {
+                pos,
+                message: format!("lists and mappings nest more than {MAX_DEPTH} deep"),
+            });
+            return false;
+        }
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
@@ -367,7 +381,10 @@ mod tests {
     fn positions_are_one_based_and_keys_keep_order_and_duplicates() {
         let root = parse("a: 1\nb:\n  c: x\na: 2\n").unwrap().unwrap();
         let m = map(&root);
-        let keys: Vec<_> = m.iter().map(|e| (e.key.as_str(), e.key_pos.line, e.key_pos.col)).collect();
+        let keys: Vec<_> = m
+            .iter()
+            .map(|e| (e.key.as_str(), e.key_pos.line, e.key_pos.col))
+            .collect();
         assert_eq!(keys, [("a", 1, 1), ("b", 2, 1), ("a", 4, 1)]);
         let inner = map(&m[1].value);
         assert_eq!((inner[0].key_pos.line, inner[0].key_pos.col), (3, 3));
@@ -378,13 +395,19 @@ mod tests {
     fn syntax_error_has_a_position() {
         let errs = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].message.starts_with("YAML syntax error"), "{:?}", errs[0]);
+        assert!(
+            errs[0].message.starts_with("YAML syntax error"),
+            "{:?}",
+            errs[0]
+        );
         assert!(errs[0].pos.line >= 1);
     }
 
     #[test]
     fn aliases_expand_and_merge_keys_apply() {
-        let root = parse("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n").unwrap().unwrap();
+        let root = parse("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n")
+            .unwrap()
+            .unwrap();
         let m = map(&root);
         let used = map(&m[1].value);
         let pairs: Vec<_> = used
@@ -408,6 +431,19 @@ mod tests {
         }
         let errs = parse(&doc).unwrap_err();
         assert!(errs[0].message.contains("more than"), "{errs:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        // The parser's own limit stops very deep documents...
+        let doc = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let errs = parse(&doc).unwrap_err();
+        assert!(errs[0].message.contains("recursion limit"), "{errs:?}");
+        // ...and ours anything deeper than a config needs.
+        let doc = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let errs = parse(&doc).unwrap_err();
+        assert!(errs[0].message.contains("nest more than"), "{errs:?}");
+        assert!(parse(&format!("{}{}", "[".repeat(100), "]".repeat(100))).is_ok());
     }
 
     #[test]
