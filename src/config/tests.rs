@@ -53,7 +53,7 @@ fn defaults_follow_linkerd_and_the_brief() {
     assert_eq!(r.client.pool.max_idle_per_endpoint, 64);
     assert_eq!(r.client.pool.idle_timeout, Duration::from_secs(10));
     assert_eq!(c.runtime.cores, None);
-    assert_eq!(c.runtime.io_memory, ByteSize::kib(4096));
+    assert_eq!(c.runtime.io_memory, ByteSize::kib(512));
     assert_eq!(c.runtime.drain_timeout, Duration::from_secs(10));
     assert_eq!(c.runtime.request_header_timeout, Duration::from_secs(10));
     assert_eq!(c.runtime.max_header_count, 100);

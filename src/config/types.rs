@@ -224,7 +224,7 @@ pub struct RuntimeConfig {
     /// `cores`: how many shards (one pinned executor per core). `None`: all online CPUs (the
     /// command line's `--cores` overrides either).
     pub cores: Option<NonZeroUsize>,
-    /// `ioMemoryKiB` (default 4096 KiB, at least 512): glommio's io_uring registered-buffer
+    /// `ioMemoryKiB` (default 512 KiB, at least 512): glommio's io_uring registered-buffer
     /// memory per shard; the default starts under the stock 8 MiB locked-memory limit.
     #[serde(rename = "ioMemory")]
     pub io_memory: ByteSize,
@@ -242,7 +242,7 @@ pub struct RuntimeConfig {
 }
 
 impl RuntimeConfig {
-    pub const DEFAULT_IO_MEMORY: ByteSize = ByteSize::kib(4096);
+    pub const DEFAULT_IO_MEMORY: ByteSize = ByteSize::kib(512);
     pub const MIN_IO_MEMORY: ByteSize = ByteSize::kib(512);
     pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_REQUEST_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
