@@ -11,6 +11,9 @@ behaviours chosen by path:
   /upgrade             101 Switching Protocols to `echo`, then echo bytes back
   /slow/MS             wait MS milliseconds before answering
   /early417            answer 417 without reading the body (for Expect tests)
+  /_count              how many other requests this backend has seen (not counted)
+The JSON includes `peer_port`, the client port of the connection, so tests
+can tell whether the proxy reused an upstream connection.
 Request bodies may be Content-Length or chunked; they are hashed as they
 stream, never stored. Prints "READY <port>" once listening.
 """
@@ -24,6 +27,8 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 NAME = "backend"
+COUNT = 0
+COUNT_LOCK = threading.Lock()
 BLOCK = b"x" * 65536
 
 
@@ -74,6 +79,7 @@ class Handler(BaseHTTPRequestHandler):
             "headers": [[k, v] for k, v in self.headers.items()],
             "body_len": n,
             "body_sha256": digest,
+            "peer_port": self.client_address[1],
         }).encode()
 
     def send_json(self, status, body):
@@ -93,6 +99,16 @@ class Handler(BaseHTTPRequestHandler):
             left -= k
 
     def handle_any(self):
+        global COUNT
+        if self.path == "/_count":
+            body = str(COUNT).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        with COUNT_LOCK:
+            COUNT += 1
         parts = self.path.split("?")[0].strip("/").split("/")
         kind = parts[0] if parts else ""
         arg = parts[1] if len(parts) > 1 else ""

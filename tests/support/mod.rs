@@ -290,14 +290,17 @@ pub fn parse_responses(mut bytes: &[u8]) -> Vec<Response> {
             let n: usize = cl.parse().unwrap_or(0).min(bytes.len());
             body.extend_from_slice(&bytes[..n]);
             bytes = &bytes[n..];
-        } else if get("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+        } else if get("transfer-encoding")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"))
+        {
             loop {
                 let Some(le) = find(bytes, b"\r\n") else {
                     bytes = &[];
                     break;
                 };
                 let size_str = String::from_utf8_lossy(&bytes[..le]);
-                let size = usize::from_str_radix(size_str.split(';').next().unwrap().trim(), 16).unwrap_or(0);
+                let size = usize::from_str_radix(size_str.split(';').next().unwrap().trim(), 16)
+                    .unwrap_or(0);
                 bytes = &bytes[le + 2..];
                 if size == 0 {
                     // trailers
@@ -354,4 +357,30 @@ pub fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// How many requests `backend` has served (its `/_count`), asked directly.
+pub fn backend_count(port: u16) -> u64 {
+    get(port, "/_count")
+        .unwrap()
+        .body_str()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Writes an `io.l5d.fs` service file atomically (write then rename), so
+/// the namer never sees half a file.
+pub fn write_service(dir: &Path, name: &str, lines: &str) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, lines).unwrap();
+    std::fs::rename(&tmp, dir.join(name)).unwrap();
+}
+
+/// A config with one http router over an fs namer at `disco`.
+pub fn fs_config(admin: u16, port: u16, disco: &Path, extra_router: &str) -> String {
+    format!(
+        "admin:\n  ip: 127.0.0.1\n  port: {admin}\nnamers:\n- kind: io.l5d.fs\n  rootDir: {}\nrouters:\n- protocol: http\n  dtab: |\n    /svc => /#/io.l5d.fs;\n{extra_router}  servers:\n  - ip: 127.0.0.1\n    port: {port}\n",
+        disco.display()
+    )
 }
