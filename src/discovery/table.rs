@@ -36,7 +36,14 @@ fn full_prefix(p: &str) -> String {
     if p.starts_with("/#/") {
         p.to_string()
     } else {
-        format!("/#{}", if p.starts_with('/') { p.to_string() } else { format!("/{p}") })
+        format!(
+            "/#{}",
+            if p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            }
+        )
     }
 }
 

@@ -7,11 +7,12 @@
 //! same-size rewrite could hide in one mtime tick), and a new [`FsSnapshot`] is returned only when
 //! the served set or the reported problems changed. [`spawn_fs_watcher`] runs it on a thread.
 //!
-//! Semantics, following linkerd 1.x: a file that is deleted makes its service negative (gone); an
-//! empty file is bound with no endpoints. Where linkerd would fail the address, hawser keeps the
-//! last good set and reports: a file that becomes unreadable, too big or malformed keeps its
+//! Semantics: an empty file is bound with no endpoints. Where linkerd 1.x would make the name
+//! negative (file deleted) or fail the address (file broken), hawser keeps the last good set and
+//! reports: a file that is deleted, or becomes unreadable, too big or malformed, keeps its
 //! previous endpoints and adds a line (file, line number, reason) to [`FsSnapshot::problems`];
-//! such a file seen for the first time is not bound. Symlinks are followed (Kubernetes ConfigMap
+//! such a file seen for the first time is not bound. Emptying a file takes a service out of
+//! rotation. Symlinks are followed (Kubernetes ConfigMap
 //! mounts are symlinks into `..data`).
 //!
 //! Deliberately not done: subdirectories are not descended (linkerd serves `/#/fs/dir/file`;
@@ -217,9 +218,15 @@ impl FsNamer {
         let mut dirty = self.current.is_none();
         let mut dir_problems = Vec::new();
         if let Some(names) = self.list_names(&mut dir_problems) {
-            let before = self.entries.len();
-            self.entries.retain(|name, _| names.contains(name));
-            dirty |= self.entries.len() != before;
+            let gone: Vec<String> = self
+                .entries
+                .keys()
+                .filter(|n| !names.contains(*n))
+                .cloned()
+                .collect();
+            for name in gone {
+                dirty |= self.mark_removed(&name);
+            }
             for name in &names {
                 dirty |= self.refresh(name, now);
             }
@@ -311,8 +318,8 @@ impl FsNamer {
             Err(e)
                 if e.kind() == io::ErrorKind::NotFound && fs::symlink_metadata(&path).is_err() =>
             {
-                // Removed between listing and stat: gone, like a deleted file.
-                return self.entries.remove(name).is_some();
+                // Removed between listing and stat: like a deleted file.
+                return self.mark_removed(name);
             }
             Err(e) => {
                 let entry = self.entries.entry(name.to_owned()).or_default();
@@ -321,7 +328,7 @@ impl FsNamer {
             }
         };
         if !md.is_file() {
-            return self.entries.remove(name).is_some();
+            return self.mark_removed(name);
         }
         let stamp = Stamp::of(&md);
         let limit = self.limits.max_file_bytes;
@@ -343,6 +350,29 @@ impl FsNamer {
                 changed
             }
             Err(e) => set_problem(entry, &path, &e.to_string()),
+        }
+    }
+
+    /// A service file disappeared. As issue 2 asks (and unlike linkerd 1.x,
+    /// which makes the name negative), a service that was once served keeps
+    /// its last good set and the removal is reported: a file briefly missing
+    /// during a deploy or a ConfigMap swap must not take a service down. To
+    /// take a service out of rotation, empty its file. A name that never
+    /// had a good set is simply forgotten. True when anything changed.
+    fn mark_removed(&mut self, name: &str) -> bool {
+        let path = self.root.join(name);
+        match self.entries.get_mut(name) {
+            None => false,
+            Some(e) if e.good.is_none() => self.entries.remove(name).is_some(),
+            Some(e) => {
+                e.stamp = None;
+                e.racy = false;
+                set_problem(
+                    e,
+                    &path,
+                    "file removed (empty the file instead to take the service out of rotation)",
+                )
+            }
         }
     }
 

@@ -107,9 +107,47 @@ fn added_modified_and_deleted_files_are_seen() {
 
     dir.remove("users");
     let snap = namer.poll().expect("users deleted");
-    assert_eq!(snap.lookup("users"), None, "a deleted file is negative");
-    assert_eq!(names(&snap), ["web"]);
+    assert_eq!(
+        authorities(&snap, "users").expect("a deleted file keeps its last good set"),
+        ["10.0.0.9:8080"]
+    );
+    assert!(
+        snap.problems
+            .iter()
+            .any(|p| p.contains("users") && p.contains("file removed")),
+        "the removal is reported: {:?}",
+        snap.problems
+    );
     assert_eq!(namer.poll(), None);
+
+    // Back again: served from the file, the report clears.
+    dir.write("users", "10.0.0.7 8080\n");
+    let snap = namer.poll().expect("users back");
+    assert_eq!(
+        authorities(&snap, "users").expect("users"),
+        ["10.0.0.7:8080"]
+    );
+    assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+
+    // Emptying the file is how a service is taken out of rotation.
+    dir.write("users", "");
+    let snap = namer.poll().expect("users emptied");
+    assert_eq!(
+        authorities(&snap, "users").expect("bound"),
+        Vec::<String>::new()
+    );
+
+    // A name that never had a good set is simply forgotten when removed.
+    dir.write("broken", "not a line\n");
+    let snap = namer.poll().expect("broken seen");
+    assert_eq!(snap.lookup("broken"), None);
+    dir.remove("broken");
+    let snap = namer.poll().expect("broken gone");
+    assert!(
+        snap.problems.iter().all(|p| !p.contains("broken")),
+        "{:?}",
+        snap.problems
+    );
 }
 
 #[test]
