@@ -75,13 +75,13 @@ pub fn check_file(path: &Path) -> u8 {
         println!("{d}");
     }
     let mut code = report.exit_code() as u8;
-    if let Some(cfg) = &report.config {
-        if let Err(lines) = compile_routers(cfg, &path.display().to_string()) {
-            for l in lines {
-                println!("{l}");
-            }
-            code = 2;
+    if let Some(cfg) = &report.config
+        && let Err(lines) = compile_routers(cfg, &path.display().to_string())
+    {
+        for l in lines {
+            println!("{l}");
         }
+        code = 2;
     }
     if code == 0 {
         println!("{}: ok", path.display());
@@ -100,7 +100,10 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
             std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?,
             p.display().to_string(),
         ),
-        None => (EMBEDDED_CONFIG.to_string(), "<embedded quickstart.yaml>".to_string()),
+        None => (
+            EMBEDDED_CONFIG.to_string(),
+            "<embedded quickstart.yaml>".to_string(),
+        ),
     };
     let (config, plans) = load_config(&text, &name).map_err(|lines| lines.join("\n"))?;
     preflight()?;
@@ -251,7 +254,11 @@ impl AdminBackend for ControlState {
                 .ok_or_else(|| format!("no router labelled `{label}`"))?,
             None => self.routers.first().ok_or("no routers configured")?,
         };
-        let namers = self.namers.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let namers = self
+            .namers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         plan.delegate_json(path, dtab, &namers)
     }
 

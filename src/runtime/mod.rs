@@ -9,14 +9,14 @@
 
 mod control;
 mod drain;
-mod shard;
 mod preflight;
+mod shard;
 mod signals;
 
 pub use control::{EMBEDDED_CONFIG, LogLevel, RunOptions, check_file, load_config, run};
 pub use drain::{ConnGuard, Drain};
-pub use shard::ShardMsg;
 pub use preflight::{preflight, spawn_error_hint};
+pub use shard::ShardMsg;
 pub use signals::{ShutdownEvent, watch_signals};
 
 /// The CPUs this process may run on (its affinity mask, so `taskset`

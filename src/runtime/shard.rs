@@ -80,14 +80,20 @@ pub async fn run_shard(spec: ShardSpec) {
                     match accepted {
                         None => break,
                         Some(Ok(stream)) => {
-                            let peer = stream.peer_addr().unwrap_or_else(|_| {
-                                std::net::SocketAddr::from(([0, 0, 0, 0], 0))
-                            });
+                            let peer = stream
+                                .peer_addr()
+                                .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
                             glommio::spawn_local(serve_http1(stream, peer, env.clone())).detach();
                         }
                         Some(Err(e)) => {
                             // EMFILE and friends: back off briefly instead of spinning.
-                            eprintln!("hawser: accept on {}: {e}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+                            eprintln!(
+                                "hawser: accept on {}: {e}",
+                                listener
+                                    .local_addr()
+                                    .map(|a| a.to_string())
+                                    .unwrap_or_default()
+                            );
                             glommio::timer::sleep(Duration::from_millis(10)).await;
                         }
                     }

@@ -162,7 +162,18 @@ async fn exchange(
             };
         }
     };
-    match relay(down, rbuf, &head, framing, wants_continue, &routed, peer, env).await {
+    match relay(
+        down,
+        rbuf,
+        &head,
+        framing,
+        wants_continue,
+        &routed,
+        peer,
+        env,
+    )
+    .await
+    {
         Ok(next) => {
             if client_keep_alive {
                 next
@@ -193,12 +204,10 @@ async fn relay(
     env: &ConnEnv,
 ) -> Result<Next, (ProxyError, bool)> {
     let router = &env.router;
-    let (endpoint, _inflight) = routed.endpoints.pick().ok_or_else(|| {
-        (
-            ProxyError::proxy(502, routed.no_hosts_reason()),
-            false,
-        )
-    })?;
+    let (endpoint, _inflight) = routed
+        .endpoints
+        .pick()
+        .ok_or_else(|| (ProxyError::proxy(502, routed.no_hosts_reason()), false))?;
     let mut up = router
         .pool
         .checkout(endpoint.addr)
@@ -243,7 +252,13 @@ async fn relay(
             }
             Err(ReadFail::Stale) => {
                 return Err((
-                    ProxyError::upstream(true, format!("upstream {} closed the connection before responding", endpoint.addr)),
+                    ProxyError::upstream(
+                        true,
+                        format!(
+                            "upstream {} closed the connection before responding",
+                            endpoint.addr
+                        ),
+                    ),
                     false,
                 ));
             }
@@ -337,22 +352,44 @@ async fn send_body(
                 env.scratch.read(&mut up.stream, ubuf).await?;
                 Ok(None)
             };
-            match with_timeout(IO_IDLE, futures_lite::future::or(from_client, from_upstream)).await {
-                Ok(Some(0)) => return Err((ProxyError::downstream(400, "client closed during the request body"), true)),
+            match with_timeout(
+                IO_IDLE,
+                futures_lite::future::or(from_client, from_upstream),
+            )
+            .await
+            {
+                Ok(Some(0)) => {
+                    return Err((
+                        ProxyError::downstream(400, "client closed during the request body"),
+                        true,
+                    ));
+                }
                 Ok(Some(_)) => continue,
                 Ok(None) => {
                     // Upstream spoke first: 100 Continue or a final response.
                     match h1::parse_response(ubuf, &env.router.limits) {
                         Ok(Some((rh, used))) if rh.status() == 100 => {
                             let _ = ubuf.split_to(used);
-                            if write_all(down, b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
-                                return Err((ProxyError::downstream(499, "client went away"), true));
+                            if write_all(down, b"HTTP/1.1 100 Continue\r\n\r\n")
+                                .await
+                                .is_err()
+                            {
+                                return Err((
+                                    ProxyError::downstream(499, "client went away"),
+                                    true,
+                                ));
                             }
                             continue;
                         }
                         Ok(_) => return Ok(BodySent::EarlyResponse),
                         Err(e) => {
-                            return Err((ProxyError::upstream(true, format!("malformed response: {}", e.reason())), false));
+                            return Err((
+                                ProxyError::upstream(
+                                    true,
+                                    format!("malformed response: {}", e.reason()),
+                                ),
+                                false,
+                            ));
                         }
                     }
                 }
@@ -360,7 +397,12 @@ async fn send_body(
             }
         }
         match with_timeout(IO_IDLE, env.scratch.read(down, rbuf)).await {
-            Ok(0) => return Err((ProxyError::downstream(400, "client closed during the request body"), true)),
+            Ok(0) => {
+                return Err((
+                    ProxyError::downstream(400, "client closed during the request body"),
+                    true,
+                ));
+            }
             Ok(_) => {}
             Err(_) => return Err((ProxyError::downstream(408, "request body timed out"), true)),
         }
@@ -411,7 +453,11 @@ async fn read_response(
             Err(e) => {
                 return Err(ReadFail::Proxy(ProxyError::upstream(
                     true,
-                    format!("upstream {} sent a malformed response: {}", up.addr, e.reason()),
+                    format!(
+                        "upstream {} sent a malformed response: {}",
+                        up.addr,
+                        e.reason()
+                    ),
                 )));
             }
         }
@@ -420,7 +466,10 @@ async fn read_response(
             Ok(0) => {
                 return Err(ReadFail::Proxy(ProxyError::upstream(
                     true,
-                    format!("upstream {} closed the connection in the middle of a response head", up.addr),
+                    format!(
+                        "upstream {} closed the connection in the middle of a response head",
+                        up.addr
+                    ),
                 )));
             }
             Ok(_) => got_any = true,
@@ -449,7 +498,14 @@ async fn send_response(
         Ok(f) => f,
         Err(e) => {
             return Err((
-                ProxyError::upstream(true, format!("upstream {} sent a response with bad framing: {}", up.addr, e.reason())),
+                ProxyError::upstream(
+                    true,
+                    format!(
+                        "upstream {} sent a response with bad framing: {}",
+                        up.addr,
+                        e.reason()
+                    ),
+                ),
                 false,
             ));
         }
@@ -460,7 +516,10 @@ async fn send_response(
     // Upgrade: relay the 101 and tunnel, only if the client asked for it.
     if resp.status() == 101 {
         if !req.is_upgrade() {
-            return Err((ProxyError::upstream(true, "upstream switched protocols without being asked"), false));
+            return Err((
+                ProxyError::upstream(true, "upstream switched protocols without being asked"),
+                false,
+            ));
         }
         let mut out = BytesMut::new();
         let proto = resp.upgrade().or(req.upgrade()).unwrap_or(b"").to_vec();
@@ -595,13 +654,18 @@ async fn send_response(
 async fn respond_error(stream: &mut TcpStream, e: &ProxyError, close: bool) {
     let mut out = BytesMut::with_capacity(256);
     let l5d = encode_l5d_err(&e.reason);
-    let headers: [(&str, &[u8]); 2] = [
-        ("l5d-err", l5d.as_bytes()),
-        ("content-type", b"text/plain"),
-    ];
+    let headers: [(&str, &[u8]); 2] =
+        [("l5d-err", l5d.as_bytes()), ("content-type", b"text/plain")];
     let mut body = e.reason.as_bytes().to_vec();
     body.push(b'\n');
-    h1::encode_response(e.status, reason_phrase(e.status), &headers, &body, close, &mut out);
+    h1::encode_response(
+        e.status,
+        reason_phrase(e.status),
+        &headers,
+        &body,
+        close,
+        &mut out,
+    );
     let _ = write_all(stream, &out).await;
 }
 

@@ -145,7 +145,10 @@ fn answer_to_result(a: NamerAnswer) -> NamerResult {
     match a {
         NamerAnswer::Neg => NamerResult::Neg,
         NamerAnswer::Bound { id, residual, .. } => {
-            match (Path::read(&id), Path::from_segments(residual.iter().map(String::as_str))) {
+            match (
+                Path::read(&id),
+                Path::from_segments(residual.iter().map(String::as_str)),
+            ) {
                 (Ok(id), Some(residual)) => NamerResult::Bound(Bound { id, residual }),
                 (Ok(id), None) if residual.is_empty() => NamerResult::Bound(Bound {
                     id,
@@ -158,7 +161,9 @@ fn answer_to_result(a: NamerAnswer) -> NamerResult {
 }
 
 fn path_strs(path: &Path) -> Option<Vec<&str>> {
-    path.segments().map(|s| std::str::from_utf8(s).ok()).collect()
+    path.segments()
+        .map(|s| std::str::from_utf8(s).ok())
+        .collect()
 }
 
 impl NamerLookup for Namers<'_> {
@@ -222,7 +227,11 @@ pub struct Routed {
 impl Routed {
     /// The `l5d-err` text for "no endpoints", as linkerd words it.
     pub fn no_hosts_reason(&self) -> String {
-        no_hosts(&self.service, &self.base_dtab, self.ctx_dtab.as_deref().unwrap_or(""))
+        no_hosts(
+            &self.service,
+            &self.base_dtab,
+            self.ctx_dtab.as_deref().unwrap_or(""),
+        )
     }
 
     /// Writes the request head for the upstream.
@@ -347,23 +356,24 @@ impl Router {
     /// # Errors
     /// 400 for a bad `l5d-dtab` or an unidentifiable request; 502 when the
     /// name does not bind to any endpoint.
-    pub async fn route(&self, head: &h1::RequestHead, clear_context: bool) -> Result<Routed, ProxyError> {
+    pub async fn route(
+        &self,
+        head: &h1::RequestHead,
+        clear_context: bool,
+    ) -> Result<Routed, ProxyError> {
         let local = if clear_context {
             None
         } else {
             let values = head
                 .header_all("l5d-ctx-dtab")
                 .chain(head.header_all("l5d-dtab"));
-            let d = parse_header_dtab(values).map_err(|e| {
-                ProxyError::downstream(400, format!("Invalid dtab header: {}", e))
-            })?;
+            let d = parse_header_dtab(values)
+                .map_err(|e| ProxyError::downstream(400, format!("Invalid dtab header: {}", e)))?;
             (!d.is_empty()).then(|| d.to_string())
         };
-        let id = self
-            .plan
-            .identifiers
-            .identify(&View(head))
-            .map_err(|e| ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target())))?;
+        let id = self.plan.identifiers.identify(&View(head)).map_err(|e| {
+            ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target()))
+        })?;
         let generation = self.namers.generation();
         let local_str = local.as_deref().unwrap_or("");
         let resolution = {
@@ -372,7 +382,10 @@ impl Router {
                 Some(r) => r.clone(),
                 None => {
                     let dtab = match &local {
-                        Some(l) => self.plan.dtab.concat(&Dtab::read(l).unwrap_or_else(|_| Dtab::empty())),
+                        Some(l) => self
+                            .plan
+                            .dtab
+                            .concat(&Dtab::read(l).unwrap_or_else(|_| Dtab::empty())),
                         None => self.plan.dtab.clone(),
                     };
                     let r = Rc::new(resolve(&dtab, &id.path, &ShardNamers(&self.namers)));
@@ -452,7 +465,13 @@ impl Router {
         let mut cache = self.endpoints.borrow_mut();
         let eps: Vec<Rc<Endpoint>> = addrs
             .into_iter()
-            .map(|a| cache.by_addr.entry(a).or_insert_with(|| Endpoint::new(a)).clone())
+            .map(|a| {
+                cache
+                    .by_addr
+                    .entry(a)
+                    .or_insert_with(|| Endpoint::new(a))
+                    .clone()
+            })
             .collect();
         let set = EndpointSet::new(eps);
         cache.by_id.insert(key, set.clone());

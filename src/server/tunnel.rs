@@ -41,7 +41,12 @@ impl Half {
     }
 
     /// Moves bytes from `from` to `to`; Ready(Ok) when this direction is done.
-    fn poll(&mut self, cx: &mut Context<'_>, from: &mut TcpStream, to: &mut TcpStream) -> Poll<io::Result<()>> {
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        from: &mut TcpStream,
+        to: &mut TcpStream,
+    ) -> Poll<io::Result<()>> {
         loop {
             if self.start < self.end {
                 match Pin::new(&mut *to).poll_write(cx, &self.buf[self.start..self.end]) {

@@ -125,10 +125,8 @@ impl Hawser {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("hawser exited during start-up: {status}");
             }
-            if let Ok(r) = get(self.admin, "/admin/ping") {
-                if r.status == 200 {
-                    return;
-                }
+            if get(self.admin, "/admin/ping").is_ok_and(|r| r.status == 200) {
+                return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }

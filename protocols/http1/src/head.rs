@@ -196,7 +196,8 @@ impl RequestHead {
         version: Version,
         headers: &[(&str, &[u8])],
     ) -> Result<RequestHead, Error> {
-        let mut raw = BytesMut::with_capacity(method.len() + target.len() + 14 + pairs_len(headers));
+        let mut raw =
+            BytesMut::with_capacity(method.len() + target.len() + 14 + pairs_len(headers));
         raw.put_slice(method.as_bytes());
         raw.put_u8(b' ');
         raw.put_slice(target.as_bytes());
