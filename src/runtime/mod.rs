@@ -7,12 +7,14 @@
 //! talks to them only through crossbeam channels that each shard polls
 //! between requests. This module does not know any protocol.
 
+mod coarse;
 mod control;
 mod drain;
 mod preflight;
 mod shard;
 mod signals;
 
+pub use coarse::{CoarseTimers, TICK as COARSE_TICK};
 pub use control::{EMBEDDED_CONFIG, LogLevel, RunOptions, check_file, load_config, run};
 pub use drain::{ConnGuard, Drain};
 pub use preflight::{preflight, spawn_error_hint};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use futures_lite::future;
 
-use super::Drain;
+use super::{COARSE_TICK, CoarseTimers, Drain};
 use crate::discovery::NamerTable;
 use crate::net::{Scratch, bind_reuseport};
 use crate::server::{ConnEnv, Router, RouterPlan, serve_http1};
@@ -47,6 +47,17 @@ pub struct ShardSpec {
 pub async fn run_shard(spec: ShardSpec) {
     let scratch = Rc::new(Scratch::default());
     let drain = Rc::new(Drain::default());
+    let timers = Rc::new(CoarseTimers::default());
+    {
+        let timers = timers.clone();
+        glommio::spawn_local(async move {
+            loop {
+                glommio::timer::sleep(COARSE_TICK).await;
+                timers.fire(Instant::now());
+            }
+        })
+        .detach();
+    }
     let namers = Rc::new(NamerTable::new(spec.namers));
     let mut routers = Vec::new();
     let mut accept_tasks = Vec::new();
@@ -68,6 +79,7 @@ pub async fn run_shard(spec: ShardSpec) {
                 clear_context: server.clear_context,
                 scratch: scratch.clone(),
                 drain: drain.clone(),
+                timers: timers.clone(),
             });
             let drain = drain.clone();
             accept_tasks.push(glommio::spawn_local(async move {

@@ -20,8 +20,8 @@ use super::error::{ProxyError, encode_l5d_err};
 use super::router::{Routed, Router};
 use super::tunnel::tunnel;
 use crate::client::Upstream;
-use crate::net::{Scratch, close_write, with_timeout, write_all};
-use crate::runtime::Drain;
+use crate::net::{Scratch, close_write, write_all};
+use crate::runtime::{CoarseTimers, Drain};
 
 /// How long a keep-alive connection may sit idle between requests.
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
@@ -38,6 +38,8 @@ pub struct ConnEnv {
     pub scratch: Rc<Scratch>,
     /// The shard's drain state.
     pub drain: Rc<Drain>,
+    /// The shard's coarse timeouts.
+    pub timers: Rc<CoarseTimers>,
 }
 
 /// Whether the downstream connection survives the exchange.
@@ -90,7 +92,11 @@ async fn read_request_head(
             env.drain.wait().await;
             Ok(0)
         };
-        match with_timeout(KEEPALIVE_IDLE, futures_lite::future::or(read, drained)).await {
+        match env
+            .timers
+            .timeout(KEEPALIVE_IDLE, futures_lite::future::or(read, drained))
+            .await
+        {
             Ok(0) | Err(_) => return Ok(None),
             Ok(_) => {}
         }
@@ -109,7 +115,11 @@ async fn read_request_head(
         if left.is_zero() {
             return Err(ProxyError::downstream(408, "request header timeout"));
         }
-        match with_timeout(left, env.scratch.read(stream, rbuf)).await {
+        match env
+            .timers
+            .timeout(left, env.scratch.read(stream, rbuf))
+            .await
+        {
             Ok(0) => {
                 return Err(ProxyError::downstream(
                     400,
@@ -352,11 +362,13 @@ async fn send_body(
                 env.scratch.read(&mut up.stream, ubuf).await?;
                 Ok(None)
             };
-            match with_timeout(
-                IO_IDLE,
-                futures_lite::future::or(from_client, from_upstream),
-            )
-            .await
+            match env
+                .timers
+                .timeout(
+                    IO_IDLE,
+                    futures_lite::future::or(from_client, from_upstream),
+                )
+                .await
             {
                 Ok(Some(0)) => {
                     return Err((
@@ -396,7 +408,11 @@ async fn send_body(
                 Err(e) => return Err((upstream_io_error(up.addr, &e, true), false)),
             }
         }
-        match with_timeout(IO_IDLE, env.scratch.read(down, rbuf)).await {
+        match env
+            .timers
+            .timeout(IO_IDLE, env.scratch.read(down, rbuf))
+            .await
+        {
             Ok(0) => {
                 return Err((
                     ProxyError::downstream(400, "client closed during the request body"),
@@ -461,7 +477,11 @@ async fn read_response(
                 )));
             }
         }
-        match with_timeout(IO_IDLE, env.scratch.read(&mut up.stream, ubuf)).await {
+        match env
+            .timers
+            .timeout(IO_IDLE, env.scratch.read(&mut up.stream, ubuf))
+            .await
+        {
             Ok(0) if !got_any => return Err(ReadFail::Stale),
             Ok(0) => {
                 return Err(ReadFail::Proxy(ProxyError::upstream(
@@ -616,7 +636,11 @@ async fn send_response(
             }
             out.clear();
         }
-        match with_timeout(IO_IDLE, env.scratch.read(&mut up.stream, &mut ubuf)).await {
+        match env
+            .timers
+            .timeout(IO_IDLE, env.scratch.read(&mut up.stream, &mut ubuf))
+            .await
+        {
             Ok(0) => match dec.eof() {
                 Ok(_) => {
                     up_reusable = false;
