@@ -338,7 +338,9 @@ async fn send_body(
                 Ok(None)
             };
             match with_timeout(IO_IDLE, futures_lite::future::or(from_client, from_upstream)).await {
-                Ok(Some(0)) => return Err((ProxyError::downstream(400, "client closed during the request body"), true)),
+                // Half-closed: nothing has been answered yet and the client may
+                // still be reading, so it is told why (`false`: not responded).
+                Ok(Some(0)) => return Err((ProxyError::downstream(400, "client closed during the request body"), false)),
                 Ok(Some(_)) => continue,
                 Ok(None) => {
                     // Upstream spoke first: 100 Continue or a final response.
@@ -360,9 +362,13 @@ async fn send_body(
             }
         }
         match with_timeout(IO_IDLE, env.scratch.read(down, rbuf)).await {
-            Ok(0) => return Err((ProxyError::downstream(400, "client closed during the request body"), true)),
+            Ok(0) => return Err((ProxyError::downstream(400, "client closed during the request body"), false)),
             Ok(_) => {}
-            Err(_) => return Err((ProxyError::downstream(408, "request body timed out"), true)),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return Err((ProxyError::downstream(408, "request body timed out"), false));
+            }
+            // Reset: there is no one left to answer.
+            Err(_) => return Err((ProxyError::downstream(499, "client went away"), true)),
         }
     }
 }
