@@ -58,6 +58,11 @@ struct Seen {
 /// already have hung up), keeps the write side open, and reads until hawser closes or [`WAIT`]
 /// passes.
 fn send(port: u16, parts: &[&[u8]], gap: Duration) -> Seen {
+    send_then(port, parts, gap, false)
+}
+
+/// [`send`], then optionally half-close (the client is done sending but still reads).
+fn send_then(port: u16, parts: &[&[u8]], gap: Duration, half_close: bool) -> Seen {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_nodelay(true).unwrap();
     s.set_write_timeout(Some(WAIT)).unwrap();
@@ -69,6 +74,9 @@ fn send(port: u16, parts: &[&[u8]], gap: Duration) -> Seen {
         if s.write_all(part).is_err() {
             break;
         }
+    }
+    if half_close {
+        let _ = s.shutdown(std::net::Shutdown::Write);
     }
     let mut bytes = Vec::new();
     let mut buf = [0u8; 65536];
@@ -664,4 +672,36 @@ fn equal_content_lengths_are_forwarded_as_one() {
         assert_eq!(lengths, ["5"], "{dup:?}");
         assert_eq!(echo["body_len"], 5);
     }
+}
+
+#[test]
+fn a_body_cut_short_by_a_half_close_gets_400() {
+    // The client stops sending mid-body but still reads: no response has started, so it is
+    // told why (400 with `l5d-err`) before hawser closes, as for a malformed chunk.
+    let mut s = setup("", "");
+    let cases = [
+        case(
+            "Content-Length body cut short",
+            post("Content-Length: 10\r\n", "hello"),
+            400,
+        ),
+        case("chunked body cut short", chunked("5\r\nhello\r\n"), 400),
+        case(
+            "chunked body cut in a size line",
+            chunked("5\r\nhello\r\n1"),
+            400,
+        ),
+    ];
+    let mut bad = Vec::new();
+    for c in &cases {
+        let seen = send_then(s.port, &[&c.request], Duration::ZERO, true);
+        bad.extend(check(&c.name, &seen, c.status));
+    }
+    assert!(
+        bad.is_empty(),
+        "{} failures:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    assert_still_serves(&mut s);
 }
