@@ -184,116 +184,36 @@ fn get_with(headers: &str) -> Vec<u8> {
 }
 
 /// Errors in the head itself (request line, fields, framing headers): the same at any limits.
+#[rustfmt::skip]
 fn syntax_cases() -> Vec<Case> {
     vec![
-        case(
-            "CL and TE",
-            post(
-                "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
-                "0\r\n\r\n",
-            ),
-            400,
-        ),
-        case(
-            "TE and CL",
-            post(
-                "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
-                "0\r\n\r\n",
-            ),
-            400,
-        ),
-        case(
-            "two differing CLs",
-            post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"),
-            400,
-        ),
-        case(
-            "CL list 5, 6",
-            post("Content-Length: 5, 6\r\n", "hello!"),
-            400,
-        ),
+        case("CL and TE", post( "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400),
+        case("TE and CL", post( "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400),
+        case("two differing CLs", post("Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"), 400),
+        case("CL list 5, 6", post("Content-Length: 5, 6\r\n", "hello!"), 400),
         case("CL +5", post("Content-Length: +5\r\n", "hello"), 400),
         case("CL '5 5'", post("Content-Length: 5 5\r\n", "hello"), 400),
         case("CL -1", post("Content-Length: -1\r\n", ""), 400),
         case("CL 0x5", post("Content-Length: 0x5\r\n", "hello"), 400),
         case("CL empty", post("Content-Length: \r\n", ""), 400),
-        case(
-            "CL overflow",
-            post("Content-Length: 184467440737095516160\r\n", "hello"),
-            400,
-        ),
-        case(
-            "TE gzip alone",
-            post("Transfer-Encoding: gzip\r\n", "0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "TE identity",
-            post("Transfer-Encoding: identity\r\n", "0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "TE chunked, chunked",
-            post("Transfer-Encoding: chunked, chunked\r\n", "0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "TE chunked twice in two fields",
-            post(
-                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
-                "0\r\n\r\n",
-            ),
-            400,
-        ),
-        case(
-            "TE chunked, gzip",
-            post("Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "TE chunked with parameter",
-            post("Transfer-Encoding: chunked;q=1\r\n", "0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "TE xchunked",
-            post("Transfer-Encoding: xchunked\r\n", "0\r\n\r\n"),
-            400,
-        ),
+        case("CL overflow", post("Content-Length: 184467440737095516160\r\n", "hello"), 400),
+        case("TE gzip alone", post("Transfer-Encoding: gzip\r\n", "0\r\n\r\n"), 400),
+        case("TE identity", post("Transfer-Encoding: identity\r\n", "0\r\n\r\n"), 400),
+        case("TE chunked, chunked", post("Transfer-Encoding: chunked, chunked\r\n", "0\r\n\r\n"), 400),
+        case("TE chunked twice in two fields", post( "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), 400),
+        case("TE chunked, gzip", post("Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n"), 400),
+        case("TE chunked with parameter", post("Transfer-Encoding: chunked;q=1\r\n", "0\r\n\r\n"), 400),
+        case("TE xchunked", post("Transfer-Encoding: xchunked\r\n", "0\r\n\r\n"), 400),
         // Well-formed, but a coding the codec does not implement: 501, as documented.
-        case(
-            "TE gzip, chunked",
-            post("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"),
-            501,
-        ),
-        case(
-            "TE in HTTP/1.0",
-            "POST /upload HTTP/1.0\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-            400,
-        ),
+        case("TE gzip, chunked", post("Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n"), 501),
+        case("TE in HTTP/1.0", "POST /upload HTTP/1.0\r\nHost: web\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
         case("obs-fold (space)", get_with("X-A: a\r\n b\r\n"), 400),
         case("obs-fold (tab)", get_with("X-A: a\r\n\tb\r\n"), 400),
-        case(
-            "first field line starts with space",
-            "GET /x HTTP/1.1\r\n Host: web\r\n\r\n",
-            400,
-        ),
+        case("first field line starts with space", "GET /x HTTP/1.1\r\n Host: web\r\n\r\n", 400),
         case("bare LF everywhere", "GET /x HTTP/1.1\nHost: web\n\n", 400),
-        case(
-            "bare LF after one field",
-            "GET /x HTTP/1.1\r\nHost: web\nX-A: b\r\n\r\n",
-            400,
-        ),
-        case(
-            "bare LF ending the head",
-            "GET /x HTTP/1.1\r\nHost: web\r\n\n",
-            400,
-        ),
-        case(
-            "bare CR in the request line",
-            "GET /x HTTP/1.1\rHost: web\r\n\r\n",
-            400,
-        ),
+        case("bare LF after one field", "GET /x HTTP/1.1\r\nHost: web\nX-A: b\r\n\r\n", 400),
+        case("bare LF ending the head", "GET /x HTTP/1.1\r\nHost: web\r\n\n", 400),
+        case("bare CR in the request line", "GET /x HTTP/1.1\rHost: web\r\n\r\n", 400),
         case("bare CR in a value", get_with("X-A: a\rb\r\n"), 400),
         case("NUL in a value", get_with("X-A: a\0b\r\n"), 400),
         case("control byte in a value", get_with("X-A: a\x01b\r\n"), 400),
@@ -312,42 +232,14 @@ fn syntax_cases() -> Vec<Case> {
         case("HTTP/2.0", "GET /x HTTP/2.0\r\nHost: web\r\n\r\n", 505),
         case("HTTP/1.x", "GET /x HTTP/1.x\r\nHost: web\r\n\r\n", 400),
         case("HTTPS/1.1", "GET /x HTTPS/1.1\r\nHost: web\r\n\r\n", 400),
-        case(
-            "no version (HTTP/0.9 style)",
-            "GET /x\r\nHost: web\r\n\r\n",
-            400,
-        ),
-        case(
-            "lowercase http/1.1",
-            "GET /x http/1.1\r\nHost: web\r\n\r\n",
-            400,
-        ),
-        case(
-            "method with paren",
-            "GE(T /x HTTP/1.1\r\nHost: web\r\n\r\n",
-            400,
-        ),
+        case("no version (HTTP/0.9 style)", "GET /x\r\nHost: web\r\n\r\n", 400),
+        case("lowercase http/1.1", "GET /x http/1.1\r\nHost: web\r\n\r\n", 400),
+        case("method with paren", "GE(T /x HTTP/1.1\r\nHost: web\r\n\r\n", 400),
         case("method with @", "G@T /x HTTP/1.1\r\nHost: web\r\n\r\n", 400),
-        case(
-            "method with NUL",
-            "GE\0T /x HTTP/1.1\r\nHost: web\r\n\r\n",
-            400,
-        ),
-        case(
-            "space in the target",
-            "GET /a b HTTP/1.1\r\nHost: web\r\n\r\n",
-            400,
-        ),
-        case(
-            "two spaces after the method",
-            "GET  /x HTTP/1.1\r\nHost: web\r\n\r\n",
-            400,
-        ),
-        case(
-            "fragment in the target",
-            "GET /x#frag HTTP/1.1\r\nHost: web\r\n\r\n",
-            400,
-        ),
+        case("method with NUL", "GE\0T /x HTTP/1.1\r\nHost: web\r\n\r\n", 400),
+        case("space in the target", "GET /a b HTTP/1.1\r\nHost: web\r\n\r\n", 400),
+        case("two spaces after the method", "GET  /x HTTP/1.1\r\nHost: web\r\n\r\n", 400),
+        case("fragment in the target", "GET /x#frag HTTP/1.1\r\nHost: web\r\n\r\n", 400),
     ]
 }
 
@@ -511,51 +403,20 @@ fn chunked(body: &str) -> Vec<u8> {
 fn bad_chunks_fail_the_request_with_400_and_close() {
     let mut s = setup("", "");
     let long_ext = format!("1;{}\r\nx\r\n0\r\n\r\n", "e".repeat(5000));
+    #[rustfmt::skip]
     let cases = [
-        case(
-            "non-hex chunk size",
-            chunked("zz\r\nhello\r\n0\r\n\r\n"),
-            400,
-        ),
+        case("non-hex chunk size", chunked("zz\r\nhello\r\n0\r\n\r\n"), 400),
         case("empty chunk size", chunked("\r\nhello\r\n0\r\n\r\n"), 400),
-        case(
-            "chunk size with sign",
-            chunked("+5\r\nhello\r\n0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "17 hex digits",
-            chunked("00000000000000005\r\nhello\r\n0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "chunk size overflow",
-            chunked("1ffffffffffffffff\r\nhello\r\n0\r\n\r\n"),
-            400,
-        ),
+        case("chunk size with sign", chunked("+5\r\nhello\r\n0\r\n\r\n"), 400),
+        case("17 hex digits", chunked("00000000000000005\r\nhello\r\n0\r\n\r\n"), 400),
+        case("chunk size overflow", chunked("1ffffffffffffffff\r\nhello\r\n0\r\n\r\n"), 400),
         case("chunk size 0x5", chunked("0x5\r\nhello\r\n0\r\n\r\n"), 400),
-        case(
-            "missing CRLF after data",
-            chunked("5\r\nhelloXX0\r\n\r\n"),
-            400,
-        ),
+        case("missing CRLF after data", chunked("5\r\nhelloXX0\r\n\r\n"), 400),
         case("LF only after data", chunked("5\r\nhello\n0\r\n\r\n"), 400),
-        case(
-            "bare CR after chunk size",
-            chunked("5\rhello\r\n0\r\n\r\n"),
-            400,
-        ),
-        case(
-            "bare LF after chunk size",
-            chunked("5\nhello\r\n0\r\n\r\n"),
-            400,
-        ),
+        case("bare CR after chunk size", chunked("5\rhello\r\n0\r\n\r\n"), 400),
+        case("bare LF after chunk size", chunked("5\nhello\r\n0\r\n\r\n"), 400),
         case("chunk line too long", long_ext, 400),
-        case(
-            "data after a bad chunk",
-            chunked("5\r\nhello\r\nq\r\n"),
-            400,
-        ),
+        case("data after a bad chunk", chunked("5\r\nhello\r\nq\r\n"), 400),
     ];
     let mut bad = Vec::new();
     for c in &cases {
@@ -679,18 +540,11 @@ fn a_body_cut_short_by_a_half_close_gets_400() {
     // The client stops sending mid-body but still reads: no response has started, so it is
     // told why (400 with `l5d-err`) before hawser closes, as for a malformed chunk.
     let mut s = setup("", "");
+    #[rustfmt::skip]
     let cases = [
-        case(
-            "Content-Length body cut short",
-            post("Content-Length: 10\r\n", "hello"),
-            400,
-        ),
+        case("Content-Length body cut short", post("Content-Length: 10\r\n", "hello"), 400),
         case("chunked body cut short", chunked("5\r\nhello\r\n"), 400),
-        case(
-            "chunked body cut in a size line",
-            chunked("5\r\nhello\r\n1"),
-            400,
-        ),
+        case("chunked body cut in a size line", chunked("5\r\nhello\r\n1"), 400),
     ];
     let mut bad = Vec::new();
     for c in &cases {
