@@ -370,10 +370,12 @@ async fn send_body(
                 )
                 .await
             {
+                // Half-closed: nothing has been answered yet and the client may
+                // still be reading, so it is told why (`false`: not responded).
                 Ok(Some(0)) => {
                     return Err((
                         ProxyError::downstream(400, "client closed during the request body"),
-                        true,
+                        false,
                     ));
                 }
                 Ok(Some(_)) => continue,
@@ -416,11 +418,15 @@ async fn send_body(
             Ok(0) => {
                 return Err((
                     ProxyError::downstream(400, "client closed during the request body"),
-                    true,
+                    false,
                 ));
             }
             Ok(_) => {}
-            Err(_) => return Err((ProxyError::downstream(408, "request body timed out"), true)),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                return Err((ProxyError::downstream(408, "request body timed out"), false));
+            }
+            // Reset: there is no one left to answer.
+            Err(_) => return Err((ProxyError::downstream(499, "client went away"), true)),
         }
     }
 }
