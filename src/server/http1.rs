@@ -74,6 +74,34 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
         }
     }
     close_write(&mut stream).await;
+    linger(&mut stream, &env).await;
+}
+
+/// How long a closing connection keeps reading (and discarding) what the
+/// client still sends, and how much of it.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 1 << 20;
+
+/// Lingering close (RFC 9112 section 9.6): after our FIN, read and discard
+/// until the client closes too (bounded in time and bytes), so unread
+/// request bytes do not make the kernel answer with a reset that could
+/// destroy the response before the client has read it.
+async fn linger(stream: &mut TcpStream, env: &ConnEnv) {
+    let mut sink = BytesMut::new();
+    let mut total = 0;
+    let _ = env
+        .timers
+        .timeout(LINGER_TIME, async {
+            while total < LINGER_BYTES {
+                sink.clear();
+                match env.scratch.read(stream, &mut sink).await? {
+                    0 => break,
+                    n => total += n,
+                }
+            }
+            Ok(())
+        })
+        .await;
 }
 
 /// Reads one request head. `Ok(None)` when the client closed cleanly (or the
