@@ -8,6 +8,7 @@ behaviours chosen by path:
   /bytes/N             stream N bytes (Content-Length), generated, not stored
   /chunked/N           stream N bytes with Transfer-Encoding: chunked (+ a trailer)
   /close/N             N bytes, close-delimited (no length, HTTP/1.1 Connection: close)
+  /closehdr            JSON with `Connection: close`, but the socket stays open 3 s
   /upgrade             101 Switching Protocols to `echo`, then echo bytes back
   /slow/MS             wait MS milliseconds before answering
   /early417            answer 417 without reading the body (for Expect tests)
@@ -122,6 +123,19 @@ class Handler(BaseHTTPRequestHandler):
         n, digest = self.read_body()
         if kind == "status":
             self.send_json(int(arg), self.describe(n, digest))
+        elif kind == "closehdr":
+            # Says `Connection: close` but keeps the socket open for 3 s: a
+            # proxy that reused it anyway would hang.
+            body = self.describe(n, digest)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            time.sleep(3)
+            self.close_connection = True
         elif kind == "slow":
             time.sleep(int(arg) / 1000.0)
             self.send_json(200, self.describe(n, digest))
