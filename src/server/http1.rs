@@ -55,26 +55,61 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
     stream.set_nodelay(true).ok();
     let mut rbuf = BytesMut::new();
     loop {
-        let head = match read_request_head(&mut stream, &mut rbuf, &env).await {
-            Ok(Some(h)) => h,
-            Ok(None) => break,
-            Err(e) => {
-                respond_error(&mut stream, &e, true).await;
-                break;
-            }
-        };
-        match exchange(&mut stream, &mut rbuf, head, peer, &env).await {
-            Next::KeepAlive if !env.drain.is_draining() => {
-                if rbuf.is_empty() {
-                    // Idle: hold no buffer while waiting for the next request.
-                    rbuf = BytesMut::new();
-                }
-            }
-            _ => break,
+        // Idle: wait for the first byte of the next request in a small
+        // future, bounded by the keep-alive idle timeout and cut short by a
+        // drain. Only an active request gets the (boxed) request future, so
+        // an idle connection holds neither a buffer nor a large state machine.
+        if rbuf.is_empty() && !wait_for_request(&mut stream, &mut rbuf, &env).await {
+            break;
+        }
+        if Box::pin(one_request(&mut stream, &mut rbuf, peer, &env)).await == Next::Close
+            || env.drain.is_draining()
+        {
+            break;
+        }
+        if rbuf.is_empty() {
+            rbuf = BytesMut::new();
         }
     }
-    close_write(&mut stream).await;
-    linger(&mut stream, &env).await;
+    Box::pin(async {
+        close_write(&mut stream).await;
+        linger(&mut stream, &env).await;
+    })
+    .await;
+}
+
+/// Waits for the next request's first bytes; false when the connection
+/// should end instead (client closed, idle timeout, drain, error).
+async fn wait_for_request(stream: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> bool {
+    let read = env.scratch.read(stream, rbuf);
+    let drained = async {
+        env.drain.wait().await;
+        Ok(0)
+    };
+    matches!(
+        env.timers
+            .timeout(KEEPALIVE_IDLE, futures_lite::future::or(read, drained))
+            .await,
+        Ok(n) if n > 0
+    )
+}
+
+/// Reads one request head and handles the exchange.
+async fn one_request(
+    stream: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    peer: SocketAddr,
+    env: &ConnEnv,
+) -> Next {
+    let head = match read_request_head(stream, rbuf, env).await {
+        Ok(Some(h)) => h,
+        Ok(None) => return Next::Close,
+        Err(e) => {
+            respond_error(stream, &e, true).await;
+            return Next::Close;
+        }
+    };
+    exchange(stream, rbuf, head, peer, env).await
 }
 
 /// How long a closing connection keeps reading (and discarding) what the
@@ -112,22 +147,8 @@ async fn read_request_head(
     env: &ConnEnv,
 ) -> Result<Option<h1::RequestHead>, ProxyError> {
     let router = &env.router;
-    // Wait for the first byte of the next request: bounded by the keep-alive
-    // idle timeout and cut short by a drain.
-    if rbuf.is_empty() {
-        let read = env.scratch.read(stream, rbuf);
-        let drained = async {
-            env.drain.wait().await;
-            Ok(0)
-        };
-        match env
-            .timers
-            .timeout(KEEPALIVE_IDLE, futures_lite::future::or(read, drained))
-            .await
-        {
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(_) => {}
-        }
+    if rbuf.is_empty() && !wait_for_request(stream, rbuf, env).await {
+        return Ok(None);
     }
     // From the first byte on, the whole head must arrive within the header
     // deadline (slowloris protection).
@@ -745,5 +766,25 @@ pub fn reason_phrase(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
         _ => "Error",
+    }
+}
+
+/// Size in bytes of one connection task's future: what an idle keep-alive
+/// connection costs in user memory besides glommio's task header (it holds
+/// no buffer while idle).
+pub fn connection_future_size() -> usize {
+    fn size<F>(_: fn(TcpStream, SocketAddr, Rc<ConnEnv>) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+    size(serve)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn connection_future_stays_small() {
+        let n = super::connection_future_size();
+        eprintln!("connection future: {n} bytes");
+        assert!(n < 1024, "an idle connection's future is {n} bytes");
     }
 }

@@ -10,5 +10,5 @@ mod router;
 mod tunnel;
 
 pub use error::{ProxyError, Source, encode_l5d_err};
-pub use http1::{ConnEnv, reason_phrase, serve as serve_http1};
+pub use http1::{ConnEnv, connection_future_size, reason_phrase, serve as serve_http1};
 pub use router::{Routed, Router, RouterPlan, ServerPlan, compile_routers};
