@@ -283,7 +283,9 @@ fn check_chunk_ext(ext: &[u8]) -> Result<(), ErrorKind> {
             // Whitespace after a name is only BWS before "=" or the next ";".
             p.i = before;
         }
-        if p.peek().is_some_and(|b| b != b';' && b != b' ' && b != b'\t') {
+        if p.peek()
+            .is_some_and(|b| b != b';' && b != b' ' && b != b'\t')
+        {
             return bad;
         }
         if !p.done() && p.rest().iter().all(|&b| b == b' ' || b == b'\t') {
@@ -382,7 +384,12 @@ mod tests {
             b"5\t;\tname",
         ];
         for line in ok {
-            assert_eq!(parse_chunk_line(line), Ok(5), "{:?}", String::from_utf8_lossy(line));
+            assert_eq!(
+                parse_chunk_line(line),
+                Ok(5),
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
         }
         let bad: &[&[u8]] = &[
             b"5 ",

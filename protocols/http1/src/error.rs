@@ -91,11 +91,23 @@ impl ErrorKind {
             UnsupportedTransferCoding => 501,
             UnsupportedExpectation => 417,
             InvalidStatus => 502,
-            InvalidLineEnding | InvalidMethod | InvalidTarget | InvalidVersion
-            | InvalidHeaderName | InvalidHeaderValue | ObsFold | InvalidHost
-            | ContentLengthWithTransferEncoding | InvalidContentLength
-            | InvalidTransferEncoding | TransferEncodingInHttp10 | InvalidChunkSize
-            | InvalidChunkExtension | ChunkLineTooLong | MissingChunkCrlf | TrailersTooLarge
+            InvalidLineEnding
+            | InvalidMethod
+            | InvalidTarget
+            | InvalidVersion
+            | InvalidHeaderName
+            | InvalidHeaderValue
+            | ObsFold
+            | InvalidHost
+            | ContentLengthWithTransferEncoding
+            | InvalidContentLength
+            | InvalidTransferEncoding
+            | TransferEncodingInHttp10
+            | InvalidChunkSize
+            | InvalidChunkExtension
+            | ChunkLineTooLong
+            | MissingChunkCrlf
+            | TrailersTooLarge
             | UnexpectedEof => 400,
         }
     }

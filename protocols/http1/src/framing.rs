@@ -62,8 +62,7 @@ pub fn response_framing(request_method: &str, head: &ResponseHead) -> Result<Fra
     if status == 101 {
         return Ok(Framing::Tunnel);
     }
-    if (100..200).contains(&status) || status == 204 || status == 304 || request_method == "HEAD"
-    {
+    if (100..200).contains(&status) || status == 204 || status == 304 || request_method == "HEAD" {
         return Ok(Framing::Empty);
     }
     if request_method == "CONNECT" && (200..300).contains(&status) {

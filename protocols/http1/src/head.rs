@@ -10,8 +10,8 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::error::Error;
-use crate::syntax::eq_ic;
+use crate::error::{Error, ErrorKind, Peer};
+use crate::syntax::{eq_ic, is_field_value_byte, is_token};
 
 /// The HTTP versions this codec speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,10 +95,11 @@ impl HeaderBlock {
     /// # Errors
     /// `InvalidHeaderName` / `InvalidHeaderValue` for a bad pair.
     pub fn from_pairs(pairs: &[(&str, &[u8])]) -> Result<HeaderBlock, Error> {
+        check_pairs(pairs, Peer::Downstream)?;
         let mut raw = BytesMut::with_capacity(pairs_len(pairs) + 2);
         put_pairs(&mut raw, pairs);
         raw.put_slice(b"\r\n");
-        crate::parse::parse_field_block(raw.freeze(), crate::error::Peer::Downstream)
+        crate::parse::parse_field_block(raw.freeze(), Peer::Downstream)
     }
 
     /// The fields in wire order.
@@ -196,7 +197,16 @@ impl RequestHead {
         version: Version,
         headers: &[(&str, &[u8])],
     ) -> Result<RequestHead, Error> {
-        let mut raw = BytesMut::with_capacity(method.len() + target.len() + 14 + pairs_len(headers));
+        let fail = |k| Err(Error::downstream(k));
+        if !is_token(method.as_bytes()) {
+            return fail(ErrorKind::InvalidMethod);
+        }
+        if !target.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+            return fail(ErrorKind::InvalidTarget);
+        }
+        check_pairs(headers, Peer::Downstream)?;
+        let mut raw =
+            BytesMut::with_capacity(method.len() + target.len() + 14 + pairs_len(headers));
         raw.put_slice(method.as_bytes());
         raw.put_u8(b' ');
         raw.put_slice(target.as_bytes());
@@ -288,6 +298,10 @@ impl ResponseHead {
         reason: &str,
         headers: &[(&str, &[u8])],
     ) -> Result<ResponseHead, Error> {
+        if !reason.bytes().all(is_field_value_byte) {
+            return Err(Error::new(ErrorKind::InvalidStatus, Peer::Upstream));
+        }
+        check_pairs(headers, Peer::Upstream)?;
         let mut raw = BytesMut::with_capacity(reason.len() + 15 + pairs_len(headers));
         raw.put_slice(version.as_str().as_bytes());
         raw.put_u8(b' ');
@@ -367,6 +381,20 @@ impl fmt::Debug for ResponseHead {
             .field("headers", &self.headers)
             .finish()
     }
+}
+
+/// Each name a token, each value free of CR, LF, NUL and other controls, so the serialised
+/// block has exactly these fields.
+fn check_pairs(pairs: &[(&str, &[u8])], peer: Peer) -> Result<(), Error> {
+    for (n, v) in pairs {
+        if !is_token(n.as_bytes()) {
+            return Err(Error::new(ErrorKind::InvalidHeaderName, peer));
+        }
+        if !v.iter().all(|&b| is_field_value_byte(b)) {
+            return Err(Error::new(ErrorKind::InvalidHeaderValue, peer));
+        }
+    }
+    Ok(())
 }
 
 fn pairs_len(pairs: &[(&str, &[u8])]) -> usize {

@@ -68,9 +68,9 @@ mod syntax;
 mod tests;
 
 pub use decode::{BodyDecoder, Decoded};
-pub use encode::{is_hop_by_hop,
+pub use encode::{
     BodyHeader, ConnectionHeader, EncodeOptions, encode_chunk_end, encode_chunk_header,
-    encode_last_chunk, encode_request_head, encode_response, encode_response_head,
+    encode_last_chunk, encode_request_head, encode_response, encode_response_head, is_hop_by_hop,
 };
 pub use error::{Error, ErrorKind, Peer};
 pub use framing::{Framing, response_framing};

@@ -52,10 +52,7 @@ pub fn take_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reques
 ///
 /// # Errors
 /// Any head [`ErrorKind`], with peer `Upstream`.
-pub fn parse_response(
-    buf: &[u8],
-    limits: &Limits,
-) -> Result<Option<(ResponseHead, usize)>, Error> {
+pub fn parse_response(buf: &[u8], limits: &Limits) -> Result<Option<(ResponseHead, usize)>, Error> {
     let Some(parts) = scan_response(buf, limits)? else {
         return Ok(None);
     };
@@ -193,9 +190,10 @@ fn scan_request(
         else {
             return Err(fail(ErrorKind::InvalidVersion));
         };
-        let (Some(method), Some(target)) =
-            (span_of(buf, method.as_bytes()), span_of(buf, target.as_bytes()))
-        else {
+        let (Some(method), Some(target)) = (
+            span_of(buf, method.as_bytes()),
+            span_of(buf, target.as_bytes()),
+        ) else {
             return Err(fail(ErrorKind::InvalidTarget));
         };
         // request-line = method SP request-target SP HTTP-version, then CRLF.
@@ -488,7 +486,11 @@ fn check_target(method: &[u8], target: &[u8]) -> Result<(), ErrorKind> {
         return bad;
     }
     if method == b"CONNECT" {
-        return if is_authority_form(target) { Ok(()) } else { bad };
+        return if is_authority_form(target) {
+            Ok(())
+        } else {
+            bad
+        };
     }
     if target == b"*" {
         return if method == b"OPTIONS" { Ok(()) } else { bad };
@@ -505,7 +507,10 @@ fn is_authority_form(t: &[u8]) -> bool {
     let Some(colon) = t.iter().rposition(|&b| b == b':') else {
         return false;
     };
-    let (host, port) = (t.get(..colon).unwrap_or_default(), t.get(colon + 1..).unwrap_or_default());
+    let (host, port) = (
+        t.get(..colon).unwrap_or_default(),
+        t.get(colon + 1..).unwrap_or_default(),
+    );
     !host.is_empty()
         && !port.is_empty()
         && port.iter().all(u8::is_ascii_digit)

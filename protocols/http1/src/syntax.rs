@@ -23,7 +23,10 @@ pub(crate) fn is_field_value_byte(b: u8) -> bool {
 
 /// `s` without leading and trailing SP / HTAB.
 pub(crate) fn trim_ows(s: &[u8]) -> &[u8] {
-    let start = s.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(s.len());
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
     let end = s
         .iter()
         .rposition(|&b| b != b' ' && b != b'\t')
