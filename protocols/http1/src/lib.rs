@@ -57,6 +57,7 @@
 
 mod conn;
 mod decode;
+mod defect;
 pub mod encode;
 mod error;
 mod framing;
