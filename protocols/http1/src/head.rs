@@ -187,10 +187,13 @@ pub struct RequestHead {
 
 impl RequestHead {
     /// Builds a head from parts, validated as if it had been parsed (except that `Host` is not
-    /// required). Useful for tests and for synthesising requests.
+    /// required). Useful for tests and for synthesising requests; to forward a request with a
+    /// different target, prefer `EncodeOptions::target`, which copies nothing extra.
     ///
     /// # Errors
-    /// Whatever [`crate::parse_request`] would answer for the same bytes.
+    /// `InvalidMethod`, `InvalidTarget`, `InvalidHeaderName` or `InvalidHeaderValue` for a bad
+    /// part (a value cannot smuggle a CRLF), otherwise what [`crate::parse_request`] would answer
+    /// for the same bytes.
     pub fn from_parts(
         method: &str,
         target: &str,
@@ -290,8 +293,8 @@ impl ResponseHead {
     /// Builds a head from parts, validated as if it had been parsed.
     ///
     /// # Errors
-    /// Whatever [`crate::parse_response`] would answer for the same bytes (with peer
-    /// `Upstream`).
+    /// `InvalidStatus` for a reason with controls, `InvalidHeaderName` / `InvalidHeaderValue`
+    /// for a bad field, otherwise what [`crate::parse_response`] would answer (peer `Upstream`).
     pub fn from_parts(
         version: Version,
         status: u16,

@@ -422,3 +422,34 @@ fn from_parts_validates_like_the_parser() {
     assert!(crate::RequestHead::from_parts("GET", "/ x", Version::Http11, &[]).is_err());
     assert!(crate::RequestHead::from_parts("GET", "/", Version::Http11, &[("A B", b"x")]).is_err());
 }
+
+#[test]
+fn verdicts_do_not_depend_on_how_reads_split_the_bytes() {
+    // Every prefix of a refused request answers "need more" or the very same error.
+    let limits = Limits {
+        max_request_line: 24,
+        max_header_bytes: 40,
+        max_headers: 3,
+        ..Limits::default()
+    };
+    let extra: &[&[u8]] = &[
+        b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\0 HTTP/1.1\r\n",
+        b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD\0: 4\r\n\r\n",
+        b"GET / HTTP/1.1\r\nX: 0123456789012345678901234567890123\r\rY: 1\r\n\r\n",
+    ];
+    let all = MALFORMED
+        .iter()
+        .map(|(raw, _, _)| *raw)
+        .chain(extra.iter().copied());
+    for raw in all {
+        for l in [Limits::default(), limits] {
+            let whole = parse_request(raw, &l);
+            for cut in 0..raw.len() {
+                match parse_request(&raw[..cut], &l) {
+                    Ok(None) => {}
+                    prefix => assert_eq!(prefix, whole, "{} cut at {cut}", show(raw)),
+                }
+            }
+        }
+    }
+}
