@@ -10,8 +10,8 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use crate::error::Error;
-use crate::syntax::eq_ic;
+use crate::error::{Error, ErrorKind, Peer};
+use crate::syntax::{eq_ic, is_field_value_byte, is_token};
 
 /// The HTTP versions this codec speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,10 +95,11 @@ impl HeaderBlock {
     /// # Errors
     /// `InvalidHeaderName` / `InvalidHeaderValue` for a bad pair.
     pub fn from_pairs(pairs: &[(&str, &[u8])]) -> Result<HeaderBlock, Error> {
+        check_pairs(pairs, Peer::Downstream)?;
         let mut raw = BytesMut::with_capacity(pairs_len(pairs) + 2);
         put_pairs(&mut raw, pairs);
         raw.put_slice(b"\r\n");
-        crate::parse::parse_field_block(raw.freeze(), crate::error::Peer::Downstream)
+        crate::parse::parse_field_block(raw.freeze(), Peer::Downstream)
     }
 
     /// The fields in wire order.
@@ -186,16 +187,27 @@ pub struct RequestHead {
 
 impl RequestHead {
     /// Builds a head from parts, validated as if it had been parsed (except that `Host` is not
-    /// required). Useful for tests and for synthesising requests.
+    /// required). Useful for tests and for synthesising requests; to forward a request with a
+    /// different target, prefer `EncodeOptions::target`, which copies nothing extra.
     ///
     /// # Errors
-    /// Whatever [`crate::parse_request`] would answer for the same bytes.
+    /// `InvalidMethod`, `InvalidTarget`, `InvalidHeaderName` or `InvalidHeaderValue` for a bad
+    /// part (a value cannot smuggle a CRLF), otherwise what [`crate::parse_request`] would answer
+    /// for the same bytes.
     pub fn from_parts(
         method: &str,
         target: &str,
         version: Version,
         headers: &[(&str, &[u8])],
     ) -> Result<RequestHead, Error> {
+        let fail = |k| Err(Error::downstream(k));
+        if !is_token(method.as_bytes()) {
+            return fail(ErrorKind::InvalidMethod);
+        }
+        if !target.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
+            return fail(ErrorKind::InvalidTarget);
+        }
+        check_pairs(headers, Peer::Downstream)?;
         let mut raw =
             BytesMut::with_capacity(method.len() + target.len() + 14 + pairs_len(headers));
         raw.put_slice(method.as_bytes());
@@ -281,14 +293,18 @@ impl ResponseHead {
     /// Builds a head from parts, validated as if it had been parsed.
     ///
     /// # Errors
-    /// Whatever [`crate::parse_response`] would answer for the same bytes (with peer
-    /// `Upstream`).
+    /// `InvalidStatus` for a reason with controls, `InvalidHeaderName` / `InvalidHeaderValue`
+    /// for a bad field, otherwise what [`crate::parse_response`] would answer (peer `Upstream`).
     pub fn from_parts(
         version: Version,
         status: u16,
         reason: &str,
         headers: &[(&str, &[u8])],
     ) -> Result<ResponseHead, Error> {
+        if !reason.bytes().all(is_field_value_byte) {
+            return Err(Error::new(ErrorKind::InvalidStatus, Peer::Upstream));
+        }
+        check_pairs(headers, Peer::Upstream)?;
         let mut raw = BytesMut::with_capacity(reason.len() + 15 + pairs_len(headers));
         raw.put_slice(version.as_str().as_bytes());
         raw.put_u8(b' ');
@@ -368,6 +384,20 @@ impl fmt::Debug for ResponseHead {
             .field("headers", &self.headers)
             .finish()
     }
+}
+
+/// Each name a token, each value free of CR, LF, NUL and other controls, so the serialised
+/// block has exactly these fields.
+fn check_pairs(pairs: &[(&str, &[u8])], peer: Peer) -> Result<(), Error> {
+    for (n, v) in pairs {
+        if !is_token(n.as_bytes()) {
+            return Err(Error::new(ErrorKind::InvalidHeaderName, peer));
+        }
+        if !v.iter().all(|&b| is_field_value_byte(b)) {
+            return Err(Error::new(ErrorKind::InvalidHeaderValue, peer));
+        }
+    }
+    Ok(())
 }
 
 fn pairs_len(pairs: &[(&str, &[u8])]) -> usize {

@@ -49,6 +49,10 @@
 //!   an error (502) in a response, because forwarding a coding we do not understand while
 //!   rewriting the framing would corrupt the message.
 //! - A message with both `Content-Length` and `Transfer-Encoding` is an error in both directions.
+//! - A refused head or trailer section is reported by its earliest defect (grammar, bare CR/LF,
+//!   or a limit), so the status and reason never depend on how reads split the bytes.
+//! - `Host`: exactly one in HTTP/1.1, at most one in HTTP/1.0 (RFC 9112 section 3.2). The
+//!   target's authority is not compared with `Host`; that is the router's business.
 //!
 //! Limits are in [`Limits`]. Errors are documented per variant in [`ErrorKind`].
 
@@ -57,6 +61,7 @@
 
 mod conn;
 mod decode;
+mod defect;
 pub mod encode;
 mod error;
 mod framing;
@@ -81,8 +86,8 @@ pub use parse::{parse_request, parse_response, take_request, take_response};
 /// input, so a peer cannot make a buffer grow past them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Longest request line (or status line), without its CRLF. Exceeding it is 414 for a
-    /// request. Default 8 KiB.
+    /// Longest request line (or status line), without its CRLF; leading empty lines count
+    /// towards it. Exceeding it is 414 for a request. Default 8 KiB.
     pub max_request_line: usize,
     /// Largest header section (every field line and the final empty line), and also the largest
     /// trailer section of a chunked body. Exceeding it is 431 for a request head. Default 64 KiB.

@@ -11,9 +11,10 @@ use bytes::{Bytes, BytesMut};
 use httparse::Status;
 
 use crate::Limits;
+use crate::defect::{StartLine, block_defect, head_defect, over_head_limits, start_line_end};
 use crate::error::{Error, ErrorKind, Peer};
 use crate::head::{Field, HeaderBlock, RequestHead, ResponseHead, Span, Version};
-use crate::syntax::{eq_ic, has_bare_lf, is_tchar, is_token};
+use crate::syntax::{eq_ic, has_bare_lf, is_token};
 
 /// Parses a request head at the start of `buf`.
 ///
@@ -117,6 +118,17 @@ impl ResponseParts {
     }
 }
 
+/// The most of `buf` a head within the limits can occupy; nothing past it is ever parsed, so a
+/// verdict never depends on bytes beyond the limits (and a long buffer is not rescanned).
+fn head_window<'b>(buf: &'b [u8], limits: &Limits) -> &'b [u8] {
+    // Start line, its CRLF, the header section, and one byte to see past the limit.
+    let max = limits
+        .max_request_line
+        .saturating_add(limits.max_header_bytes)
+        .saturating_add(3);
+    buf.get(..max).unwrap_or(buf)
+}
+
 /// Header slots kept on the stack up to this many; larger limits use a heap buffer.
 const STACK_SLOTS: usize = 128;
 
@@ -167,28 +179,30 @@ fn version_of(v: u8) -> Version {
 }
 
 fn scan_request(
-    buf: &[u8],
+    full: &[u8],
     limits: &Limits,
     require_host: bool,
 ) -> Result<Option<RequestParts>, Error> {
     let fail = Error::downstream;
+    let buf = head_window(full, limits);
+    let refuse = |e: Option<httparse::Error>| {
+        fail(head_defect(buf, StartLine::Request, limits).unwrap_or(fallback(e)))
+    };
     with_slots(limits.max_headers, |slots| {
         let mut req = httparse::Request::new(&mut []);
         let len = match req.parse_with_uninit_headers(buf, slots) {
             Ok(Status::Complete(n)) => n,
-            Ok(Status::Partial) => {
-                check_partial(buf, limits).map_err(fail)?;
-                return Ok(None);
-            }
-            Err(e) => return Err(fail(classify_request_error(e, buf))),
+            Ok(Status::Partial) if over_head_limits(buf, limits) => return Err(refuse(None)),
+            Ok(Status::Partial) => return Ok(None),
+            Err(e) => return Err(refuse(Some(e))),
         };
         let head = buf.get(..len).unwrap_or_default();
-        if has_bare_lf(head) {
-            return Err(fail(ErrorKind::InvalidLineEnding));
+        if has_bare_lf(head) || over_head_limits(head, limits) {
+            return Err(refuse(None));
         }
         let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version)
         else {
-            return Err(fail(ErrorKind::InvalidVersion));
+            return Err(refuse(None));
         };
         let (Some(method), Some(target)) = (
             span_of(buf, method.as_bytes()),
@@ -196,14 +210,6 @@ fn scan_request(
         ) else {
             return Err(fail(ErrorKind::InvalidTarget));
         };
-        // request-line = method SP request-target SP HTTP-version, then CRLF.
-        let line_end = target.end as usize + 1 + 8;
-        if line_end > limits.max_request_line {
-            return Err(fail(ErrorKind::LineTooLong));
-        }
-        if len.saturating_sub(line_end + 2) > limits.max_header_bytes {
-            return Err(fail(ErrorKind::HeadersTooLarge));
-        }
         check_target(method.slice(buf), target.slice(buf)).map_err(fail)?;
         let version = version_of(version);
         if require_host {
@@ -231,44 +237,40 @@ fn scan_request(
     })
 }
 
-fn scan_response(buf: &[u8], limits: &Limits) -> Result<Option<ResponseParts>, Error> {
+fn scan_response(full: &[u8], limits: &Limits) -> Result<Option<ResponseParts>, Error> {
     let fail = |k| Error::new(k, Peer::Upstream);
+    let buf = head_window(full, limits);
+    let refuse = |e: Option<httparse::Error>| {
+        fail(head_defect(buf, StartLine::Response, limits).unwrap_or(fallback(e)))
+    };
     with_slots(limits.max_headers, |slots| {
         let mut res = httparse::Response::new(&mut []);
         let config = httparse::ParserConfig::default();
         let len = match config.parse_response_with_uninit_headers(&mut res, buf, slots) {
             Ok(Status::Complete(n)) => n,
-            Ok(Status::Partial) => {
-                check_partial(buf, limits).map_err(fail)?;
-                return Ok(None);
-            }
-            Err(e) => return Err(fail(classify_response_error(e, buf))),
+            Ok(Status::Partial) if over_head_limits(buf, limits) => return Err(refuse(None)),
+            Ok(Status::Partial) => return Ok(None),
+            Err(e) => return Err(refuse(Some(e))),
         };
         let head = buf.get(..len).unwrap_or_default();
-        if has_bare_lf(head) {
-            return Err(fail(ErrorKind::InvalidLineEnding));
+        if has_bare_lf(head) || over_head_limits(head, limits) {
+            return Err(refuse(None));
         }
         let (Some(version), Some(status)) = (res.version, res.code) else {
-            return Err(fail(ErrorKind::InvalidStatus));
+            return Err(refuse(None));
         };
         if !(100..=999).contains(&status) {
             return Err(fail(ErrorKind::InvalidStatus));
         }
-        // status-line = HTTP-version SP status-code SP [ reason-phrase ], then CRLF. httparse
-        // validated it, and there is no bare LF, so the line ends at the first CR.
-        let start = leading_empty_lines(head);
-        let line_end = head
+        // status-line = HTTP-version SP status-code SP [ reason-phrase ], then CRLF; httparse
+        // validated it and there is no bare LF, so it ends at the first CR.
+        let line_end = start_line_end(head);
+        let line_start = head
             .iter()
-            .skip(start)
-            .position(|&b| b == b'\r')
-            .map_or(head.len(), |i| start + i);
-        if line_end > limits.max_request_line {
-            return Err(fail(ErrorKind::LineTooLong));
-        }
-        if len.saturating_sub(line_end + 2) > limits.max_header_bytes {
-            return Err(fail(ErrorKind::HeadersTooLarge));
-        }
-        let reason_start = (start + 13).min(line_end);
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(0);
+        // `HTTP/1.1 200 ` is 13 bytes; the reason (possibly empty) runs to the CR.
+        let reason_start = (line_start + 13).min(line_end);
         let reason = match (u32::try_from(reason_start), u32::try_from(line_end)) {
             (Ok(start), Ok(end)) => Span { start, end },
             _ => return Err(fail(ErrorKind::HeadersTooLarge)),
@@ -284,6 +286,19 @@ fn scan_response(buf: &[u8], limits: &Limits) -> Result<Option<ResponseParts>, E
     })
 }
 
+/// The kind for an error the defect walk could not place (it always should).
+fn fallback(e: Option<httparse::Error>) -> ErrorKind {
+    match e {
+        Some(httparse::Error::TooManyHeaders) => ErrorKind::TooManyHeaders,
+        Some(httparse::Error::HeaderValue) => ErrorKind::InvalidHeaderValue,
+        Some(httparse::Error::Status) => ErrorKind::InvalidStatus,
+        Some(httparse::Error::Version) => ErrorKind::InvalidVersion,
+        Some(httparse::Error::Token) => ErrorKind::InvalidTarget,
+        Some(httparse::Error::NewLine) | None => ErrorKind::InvalidLineEnding,
+        Some(httparse::Error::HeaderName) => ErrorKind::InvalidHeaderName,
+    }
+}
+
 /// Parses a block of field lines ending with an empty line (a trailer section) at the start of
 /// `buf`. Returns the bytes it took and the field spans, or `None` when incomplete.
 pub(crate) fn scan_fields(
@@ -293,6 +308,17 @@ pub(crate) fn scan_fields(
     peer: Peer,
 ) -> Result<Option<(usize, Vec<Field>)>, Error> {
     let fail = |k| Error::new(k, peer);
+    // Never parse past the limit (plus one byte, to see a CR's partner), so the verdict is the
+    // same however the bytes arrive.
+    let window = buf.get(..max_bytes.saturating_add(1)).unwrap_or(buf);
+    let refuse = |e: Option<httparse::Error>| {
+        fail(
+            block_defect(window, max_bytes, max_count).unwrap_or(match e {
+                Some(httparse::Error::TooManyHeaders) => ErrorKind::TrailersTooLarge,
+                other => fallback(other),
+            }),
+        )
+    };
     let mut stack = [httparse::EMPTY_HEADER; 16];
     let mut heap;
     let slots: &mut [httparse::Header<'_>] = if max_count <= stack.len() {
@@ -301,21 +327,17 @@ pub(crate) fn scan_fields(
         heap = vec![httparse::EMPTY_HEADER; max_count];
         &mut heap
     };
-    match httparse::parse_headers(buf, slots) {
+    match httparse::parse_headers(window, slots) {
         Ok(Status::Complete((len, headers))) => {
-            if len > max_bytes {
-                return Err(fail(ErrorKind::TrailersTooLarge));
-            }
-            if has_bare_lf(buf.get(..len).unwrap_or_default()) {
-                return Err(fail(ErrorKind::InvalidLineEnding));
+            if len > max_bytes || has_bare_lf(window.get(..len).unwrap_or_default()) {
+                return Err(refuse(None));
             }
             let fields = field_spans(buf, headers).ok_or(fail(ErrorKind::InvalidHeaderName))?;
             Ok(Some((len, fields)))
         }
-        Ok(Status::Partial) if buf.len() > max_bytes => Err(fail(ErrorKind::TrailersTooLarge)),
+        Ok(Status::Partial) if window.len() > max_bytes => Err(refuse(None)),
         Ok(Status::Partial) => Ok(None),
-        Err(httparse::Error::TooManyHeaders) => Err(fail(ErrorKind::TrailersTooLarge)),
-        Err(e) => Err(fail(classify_field_error(e, buf))),
+        Err(e) => Err(refuse(Some(e))),
     }
 }
 
@@ -351,129 +373,6 @@ pub(crate) fn parse_field_block(raw: Bytes, peer: Peer) -> Result<HeaderBlock, E
     match scan_fields(&raw, raw.len(), limits.max_headers, peer)? {
         Some((len, fields)) if len == raw.len() => Ok(HeaderBlock { raw, fields }),
         _ => Err(Error::new(ErrorKind::InvalidHeaderValue, peer)),
-    }
-}
-
-fn leading_empty_lines(buf: &[u8]) -> usize {
-    buf.iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buf.len())
-}
-
-/// Limits on a head that has not fully arrived. Leading empty lines count towards the start
-/// line, so a stream of CRLFs cannot grow the buffer either.
-fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), ErrorKind> {
-    let start = leading_empty_lines(buf);
-    match buf.iter().skip(start).position(|&b| b == b'\n') {
-        None => {
-            let line = buf.len() - usize::from(buf.ends_with(b"\r"));
-            if line > limits.max_request_line {
-                return Err(ErrorKind::LineTooLong);
-            }
-        }
-        Some(i) => {
-            let lf = start + i;
-            if lf.saturating_sub(1) > limits.max_request_line {
-                return Err(ErrorKind::LineTooLong);
-            }
-            if buf.len() - (lf + 1) > limits.max_header_bytes {
-                return Err(ErrorKind::HeadersTooLarge);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A CR followed by something other than LF.
-fn has_bare_cr(buf: &[u8]) -> bool {
-    buf.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n')
-}
-
-/// A field line that starts with whitespace after the first line: obs-fold.
-fn has_obs_fold(buf: &[u8]) -> bool {
-    buf.windows(2)
-        .skip(1)
-        .any(|w| w[0] == b'\n' && (w[1] == b' ' || w[1] == b'\t'))
-}
-
-fn line_ending_error(buf: &[u8]) -> Option<ErrorKind> {
-    (has_bare_cr(buf) || has_bare_lf(buf)).then_some(ErrorKind::InvalidLineEnding)
-}
-
-fn classify_field_error(e: httparse::Error, buf: &[u8]) -> ErrorKind {
-    if let Some(k) = line_ending_error(buf) {
-        return k;
-    }
-    match e {
-        httparse::Error::HeaderName if has_obs_fold(buf) || buf.starts_with(b" ") => {
-            ErrorKind::ObsFold
-        }
-        httparse::Error::HeaderName => ErrorKind::InvalidHeaderName,
-        httparse::Error::TooManyHeaders => ErrorKind::TooManyHeaders,
-        _ => ErrorKind::InvalidHeaderValue,
-    }
-}
-
-fn classify_request_error(e: httparse::Error, buf: &[u8]) -> ErrorKind {
-    match e {
-        httparse::Error::TooManyHeaders => ErrorKind::TooManyHeaders,
-        httparse::Error::Version => {
-            let line = first_line(buf);
-            let mut parts = line.splitn(3, |&b| b == b' ');
-            classify_version(parts.nth(2).unwrap_or_default())
-        }
-        _ if line_ending_error(buf).is_some() => ErrorKind::InvalidLineEnding,
-        httparse::Error::HeaderName | httparse::Error::HeaderValue => classify_field_error(e, buf),
-        httparse::Error::Token => {
-            let line = first_line(buf);
-            let method_len = line.iter().take_while(|&&b| is_tchar(b)).count();
-            if method_len > 0 && line.get(method_len) == Some(&b' ') {
-                ErrorKind::InvalidTarget
-            } else {
-                ErrorKind::InvalidMethod
-            }
-        }
-        httparse::Error::NewLine | httparse::Error::Status => ErrorKind::InvalidVersion,
-    }
-}
-
-fn classify_response_error(e: httparse::Error, buf: &[u8]) -> ErrorKind {
-    match e {
-        httparse::Error::TooManyHeaders => ErrorKind::TooManyHeaders,
-        httparse::Error::Version => {
-            let line = first_line(buf);
-            classify_version(line.split(|&b| b == b' ').next().unwrap_or_default())
-        }
-        _ if line_ending_error(buf).is_some() => ErrorKind::InvalidLineEnding,
-        httparse::Error::HeaderName | httparse::Error::HeaderValue => classify_field_error(e, buf),
-        httparse::Error::Status | httparse::Error::NewLine | httparse::Error::Token => {
-            ErrorKind::InvalidStatus
-        }
-    }
-}
-
-/// The start line (after leading empty lines), without its line terminator.
-fn first_line(buf: &[u8]) -> &[u8] {
-    let rest = buf.get(leading_empty_lines(buf)..).unwrap_or_default();
-    let end = rest
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(rest.len());
-    rest.get(..end).unwrap_or_default()
-}
-
-/// httparse refused the version: a well-formed (possibly still arriving) `HTTP/DIGIT.DIGIT` is
-/// a version we do not support (505); anything else is malformed (400).
-fn classify_version(v: &[u8]) -> ErrorKind {
-    let Some(rest) = v.strip_prefix(b"HTTP/") else {
-        return ErrorKind::InvalidVersion;
-    };
-    match rest {
-        [major] | [major, b'.'] if major.is_ascii_digit() => ErrorKind::UnsupportedVersion,
-        [major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
-            ErrorKind::UnsupportedVersion
-        }
-        _ => ErrorKind::InvalidVersion,
     }
 }
 
