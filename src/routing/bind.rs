@@ -12,8 +12,10 @@
 //! a namer's failure) abort an alternation and are dropped from a union that has any
 //! successful branch.
 //!
-//! hawser adds one limit Finagle lacks: at most [`MAX_LOOKUPS`] lookups per binding, so a
-//! hostile `l5d-dtab` full of alternations cannot make binding take exponential time.
+//! hawser adds two limits Finagle lacks: at most [`MAX_LOOKUPS`] lookups per binding, so a
+//! hostile `l5d-dtab` full of alternations cannot make binding take exponential time, and at
+//! most [`MAX_NESTING_STEPS`] nested steps (rewrites and tree nodes together), so it cannot
+//! exhaust a shard's stack.
 //! Nothing here does I/O or resolves DNS: namers are a synchronous trait over the caller's
 //! current snapshot, and `/$/inet` names are handed back unresolved.
 
@@ -28,6 +30,13 @@ pub const MAX_DEPTH: u32 = 100;
 
 /// hawser's limit on dtab/namer lookups in one binding (not in Finagle).
 pub const MAX_LOOKUPS: u32 = 10_000;
+
+/// hawser's limit on nested binding steps (rewrites plus name-tree nesting), which bounds the
+/// stack a binding uses (not in Finagle; real dtabs nest a few dozen steps at most).
+pub const MAX_NESTING_STEPS: u32 = 400;
+
+/// The nesting limit for delegation (explanations), whose steps use more stack.
+pub const MAX_DELEGATE_NESTING_STEPS: u32 = 200;
 
 /// A concrete name: what a client is built for, plus the unconsumed rest of the path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -86,6 +95,12 @@ pub enum BindError {
         /// The limit that was exceeded.
         limit: u32,
     },
+    /// Rewrites and tree nesting together went deeper than hawser allows (a guard for the
+    /// thread's stack against hostile dtabs).
+    TooComplex {
+        /// The limit that was exceeded.
+        limit: u32,
+    },
     /// A `/$/<kind>/...` path whose kind is not a system namer (or a malformed `/$/inet`).
     UnknownNamer {
         /// The `<kind>` segment.
@@ -116,6 +131,9 @@ impl fmt::Display for BindError {
             BindError::TooManyLookups { limit } => {
                 write!(f, "binding exceeded {limit} lookups")
             }
+            BindError::TooComplex { limit } => {
+                write!(f, "binding nested deeper than {limit} steps")
+            }
             BindError::UnknownNamer { kind, path } => {
                 write!(f, "Unknown namer: {kind} for path: {path}")
             }
@@ -134,6 +152,19 @@ pub struct BindLimits {
     pub max_depth: u32,
     /// Lookup limit ([`MAX_LOOKUPS`]).
     pub max_lookups: u32,
+    /// Limit on nested binding steps, rewrites and tree nodes together ([`MAX_NESTING_STEPS`]).
+    pub max_nesting: u32,
+}
+
+impl BindLimits {
+    /// The defaults for [`super::delegate`]: explaining a binding keeps every branch and uses
+    /// larger stack frames, so nesting is capped at [`MAX_DELEGATE_NESTING_STEPS`].
+    pub fn for_delegation() -> BindLimits {
+        BindLimits {
+            max_nesting: MAX_DELEGATE_NESTING_STEPS,
+            ..BindLimits::default()
+        }
+    }
 }
 
 impl Default for BindLimits {
@@ -141,6 +172,7 @@ impl Default for BindLimits {
         BindLimits {
             max_depth: MAX_DEPTH,
             max_lookups: MAX_LOOKUPS,
+            max_nesting: MAX_NESTING_STEPS,
         }
     }
 }
@@ -267,15 +299,29 @@ struct Binder<'a, N: NamerLookup + ?Sized> {
     namers: &'a N,
     limits: BindLimits,
     lookups: u32,
+    nesting: u32,
 }
 
 impl<N: NamerLookup + ?Sized> Binder<'_, N> {
+    /// Every recursive step goes through here, which bounds how deep the Rust stack grows.
     fn bind(&mut self, tree: &NameTree<Path>, depth: u32) -> Result<BoundTree, BindError> {
         if depth > self.limits.max_depth {
             return Err(BindError::MaxDepth {
                 limit: self.limits.max_depth,
             });
         }
+        if self.nesting >= self.limits.max_nesting {
+            return Err(BindError::TooComplex {
+                limit: self.limits.max_nesting,
+            });
+        }
+        self.nesting += 1;
+        let result = self.bind_node(tree, depth);
+        self.nesting -= 1;
+        result
+    }
+
+    fn bind_node(&mut self, tree: &NameTree<Path>, depth: u32) -> Result<BoundTree, BindError> {
         match tree {
             NameTree::Leaf(path) => self.bind_leaf(path, depth),
             NameTree::Neg => Ok(NameTree::Neg),
@@ -375,6 +421,7 @@ pub fn bind_with_limits(
         namers,
         limits,
         lookups: 0,
+        nesting: 0,
     };
     binder.bind(&NameTree::Leaf(path.clone()), 0)
 }

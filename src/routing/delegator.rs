@@ -11,6 +11,8 @@
 //! Addresses are not known here: leaves carry the bound name and an optional address the
 //! caller fills in ([`DelegateTree::for_each_bound_mut`]) from its namer snapshot.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
@@ -27,7 +29,7 @@ pub enum DelegateTree<T = DelegateBound> {
         /// The path being looked up.
         path: Path,
         /// The dentry that produced it (`None` at the top).
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         /// The error.
         message: String,
     },
@@ -36,28 +38,28 @@ pub enum DelegateTree<T = DelegateBound> {
         /// The path.
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
     },
     /// The path fails (`!`, `/$/fail`).
     Fail {
         /// The path (shown as `!` unless it is a `/$/fail` path).
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
     },
     /// Nothing binds the path (an empty path is shown as `~`).
     Neg {
         /// The path.
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
     },
     /// `path` was rewritten into `tree`.
     Delegate {
         /// The path.
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         /// What it was rewritten to.
         tree: Box<DelegateTree<T>>,
     },
@@ -66,7 +68,7 @@ pub enum DelegateTree<T = DelegateBound> {
         /// The path.
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         /// The bound name.
         value: T,
     },
@@ -75,7 +77,7 @@ pub enum DelegateTree<T = DelegateBound> {
         /// The path.
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         /// The alternatives.
         trees: Vec<DelegateTree<T>>,
     },
@@ -84,7 +86,7 @@ pub enum DelegateTree<T = DelegateBound> {
         /// The path.
         path: Path,
         /// The dentry that produced it.
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         /// The weighted branches.
         trees: Vec<(f64, DelegateTree<T>)>,
     },
@@ -155,7 +157,7 @@ impl<T> DelegateTree<T> {
         }
     }
 
-    fn dentry_mut(&mut self) -> &mut Option<Dentry> {
+    fn dentry_mut(&mut self) -> &mut Option<Arc<Dentry>> {
         match self {
             DelegateTree::Exception { dentry, .. }
             | DelegateTree::Empty { dentry, .. }
@@ -168,7 +170,12 @@ impl<T> DelegateTree<T> {
         }
     }
 
-    fn dentry(&self) -> Option<&Dentry> {
+    /// The dentry that produced this step's path (`None` at the top).
+    pub fn dentry(&self) -> Option<&Dentry> {
+        self.dentry_arc().map(|d| &**d)
+    }
+
+    fn dentry_arc(&self) -> Option<&Arc<Dentry>> {
         match self {
             DelegateTree::Exception { dentry, .. }
             | DelegateTree::Empty { dentry, .. }
@@ -280,7 +287,7 @@ impl DelegateTree<DelegateBound> {
 /// linkerd's `DelegateTree.fromNameTree(path, dentry, tree)`.
 fn from_name_tree(
     path: &Path,
-    dentry: &Option<Dentry>,
+    dentry: &Option<Arc<Dentry>>,
     tree: NameTree<Name>,
 ) -> DelegateTree<Name> {
     let (path, d) = (path.clone(), dentry.clone());
@@ -320,13 +327,14 @@ struct Delegator<'a, N: NamerLookup + ?Sized> {
     namers: &'a N,
     limits: BindLimits,
     lookups: u32,
+    nesting: u32,
 }
 
 impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
     /// Errors returned here are depth or budget failures; namer failures become nodes.
     fn lookup(
         &mut self,
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         path: &Path,
     ) -> Result<DelegateTree<Name>, BindError> {
         self.lookups += 1;
@@ -346,7 +354,7 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
                 let tree = d
                     .dst
                     .map(&mut |pfx: &Path| Name::Path(pfx.concat(&residual)));
-                from_name_tree(path, &Some(d.clone()), tree)
+                from_name_tree(path, &Some(Arc::new(d.clone())), tree)
             })
             .collect();
         let path = path.clone();
@@ -387,7 +395,7 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
         tree: DelegateTree<Name>,
         depth: u32,
         path: &Path,
-        dentry: &Option<Dentry>,
+        dentry: &Option<Arc<Dentry>>,
     ) -> Result<DelegateTree, BindError> {
         match self.bind(tree, depth) {
             Err(e @ BindError::TooManyLookups { .. }) => Err(e),
@@ -408,6 +416,24 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
                 limit: self.limits.max_depth,
             });
         }
+        if self.nesting >= self.limits.max_nesting {
+            return Err(BindError::TooComplex {
+                limit: self.limits.max_nesting,
+            });
+        }
+        self.nesting += 1;
+        let result = self.bind_node(tree, depth);
+        self.nesting -= 1;
+        result
+    }
+
+    /// Dispatches to one small helper per kind of step, so that no frame on the recursion
+    /// path holds the temporaries of every kind (debug builds do not share stack slots).
+    fn bind_node(
+        &mut self,
+        tree: DelegateTree<Name>,
+        depth: u32,
+    ) -> Result<DelegateTree, BindError> {
         match tree {
             DelegateTree::Leaf {
                 dentry,
@@ -417,14 +443,24 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
             DelegateTree::Delegate { path, dentry, tree } => {
                 self.bind_delegate(path, dentry, tree, depth)
             }
-            other => self.bind_other(other, depth),
+            DelegateTree::Alt {
+                path,
+                dentry,
+                trees,
+            } => self.bind_alt(path, dentry, trees, depth),
+            DelegateTree::Union {
+                path,
+                dentry,
+                trees,
+            } => self.bind_union(path, dentry, trees, depth),
+            other => Ok(finished(other)),
         }
     }
 
     #[inline(never)]
     fn bind_lookup(
         &mut self,
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         next: Path,
         depth: u32,
     ) -> Result<DelegateTree, BindError> {
@@ -433,11 +469,13 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
         self.bind(*looked_up, depth + 1)
     }
 
+    // The inner step stays boxed until it is bound, keeping it off this recursive frame.
+    #[allow(clippy::boxed_local)]
     #[inline(never)]
     fn bind_delegate(
         &mut self,
         path: Path,
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         tree: Box<DelegateTree<Name>>,
         depth: u32,
     ) -> Result<DelegateTree, BindError> {
@@ -452,115 +490,101 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
     #[inline(never)]
     fn lookup_boxed(
         &mut self,
-        dentry: Option<Dentry>,
+        dentry: Option<Arc<Dentry>>,
         path: &Path,
     ) -> Result<Box<DelegateTree<Name>>, BindError> {
         self.lookup(dentry, path).map(Box::new)
     }
 
+    /// Unlike binding, every alternative is explained.
     #[inline(never)]
-    fn bind_other(
+    fn bind_alt(
         &mut self,
-        tree: DelegateTree<Name>,
+        path: Path,
+        dentry: Option<Arc<Dentry>>,
+        mut trees: Vec<DelegateTree<Name>>,
         depth: u32,
     ) -> Result<DelegateTree, BindError> {
-        Ok(match tree {
-            DelegateTree::Exception {
-                path,
-                dentry,
-                message,
-            } => DelegateTree::Exception {
-                path,
-                dentry,
-                message,
-            },
-            DelegateTree::Empty { path, dentry } => DelegateTree::Empty { path, dentry },
-            DelegateTree::Fail { path, dentry } => DelegateTree::Fail { path, dentry },
-            DelegateTree::Neg { path, dentry } => DelegateTree::Neg { path, dentry },
-            DelegateTree::Leaf {
-                path,
-                dentry,
-                value: Name::Bound(bound),
-            } => DelegateTree::Leaf {
-                path,
-                dentry,
-                value: DelegateBound { bound, addr: None },
-            },
-            DelegateTree::Leaf {
-                path,
-                dentry,
-                value: Name::Path(next),
-            } => {
-                let tree = DelegateTree::Leaf {
-                    path,
-                    dentry,
-                    value: Name::Path(next),
-                };
-                return self.bind(tree, depth);
-            }
-            DelegateTree::Delegate { path, dentry, tree } => {
-                let tree = Box::new(self.bind(*tree, depth)?);
-                DelegateTree::Delegate { path, dentry, tree }
-            }
-            DelegateTree::Alt {
-                path,
-                dentry,
-                mut trees,
-            } if trees.len() <= 1 => match trees.pop() {
-                None => DelegateTree::Neg { path, dentry },
-                Some(t) => {
-                    let tree = Box::new(self.bind(t, depth)?);
-                    DelegateTree::Delegate { path, dentry, tree }
-                }
-            },
-            DelegateTree::Alt {
-                path,
-                dentry,
-                trees,
-            } => {
-                let mut out = Vec::with_capacity(trees.len());
-                for t in trees {
-                    out.push(self.bind_branch(t, depth, &path, &dentry)?);
-                }
-                DelegateTree::Alt {
-                    path,
-                    dentry,
-                    trees: out,
-                }
-            }
-            DelegateTree::Union {
-                path,
-                dentry,
-                mut trees,
-            } if trees.len() <= 1 => match trees.pop() {
-                None => DelegateTree::Neg { path, dentry },
-                Some((_, t)) => {
-                    let tree = Box::new(self.bind(t, depth)?);
-                    DelegateTree::Delegate { path, dentry, tree }
-                }
-            },
-            DelegateTree::Union {
-                path,
-                dentry,
-                trees,
-            } => {
-                let mut out = Vec::with_capacity(trees.len());
-                for (w, t) in trees {
-                    out.push((w, self.bind_branch(t, depth, &path, &dentry)?));
-                }
-                DelegateTree::Union {
-                    path,
-                    dentry,
-                    trees: out,
-                }
-            }
+        if trees.len() <= 1 {
+            return match trees.pop() {
+                None => Ok(DelegateTree::Neg { path, dentry }),
+                Some(t) => self.bind_delegate(path, dentry, Box::new(t), depth),
+            };
+        }
+        let mut out = Vec::with_capacity(trees.len());
+        for t in trees {
+            out.push(self.bind_branch(t, depth, &path, &dentry)?);
+        }
+        Ok(DelegateTree::Alt {
+            path,
+            dentry,
+            trees: out,
+        })
+    }
+
+    #[inline(never)]
+    fn bind_union(
+        &mut self,
+        path: Path,
+        dentry: Option<Arc<Dentry>>,
+        mut trees: Vec<(f64, DelegateTree<Name>)>,
+        depth: u32,
+    ) -> Result<DelegateTree, BindError> {
+        if trees.len() <= 1 {
+            return match trees.pop() {
+                None => Ok(DelegateTree::Neg { path, dentry }),
+                Some((_, t)) => self.bind_delegate(path, dentry, Box::new(t), depth),
+            };
+        }
+        let mut out = Vec::with_capacity(trees.len());
+        for (w, t) in trees {
+            out.push((w, self.bind_branch(t, depth, &path, &dentry)?));
+        }
+        Ok(DelegateTree::Union {
+            path,
+            dentry,
+            trees: out,
         })
     }
 }
 
-/// Explains how `path` binds through `dtab` and `namers` (default limits).
+/// A step that needs no further binding, with its leaf value converted.
+#[inline(never)]
+fn finished(tree: DelegateTree<Name>) -> DelegateTree {
+    match tree {
+        DelegateTree::Exception {
+            path,
+            dentry,
+            message,
+        } => DelegateTree::Exception {
+            path,
+            dentry,
+            message,
+        },
+        DelegateTree::Empty { path, dentry } => DelegateTree::Empty { path, dentry },
+        DelegateTree::Fail { path, dentry } => DelegateTree::Fail { path, dentry },
+        DelegateTree::Neg { path, dentry } => DelegateTree::Neg { path, dentry },
+        DelegateTree::Leaf {
+            path,
+            dentry,
+            value: Name::Bound(bound),
+        } => DelegateTree::Leaf {
+            path,
+            dentry,
+            value: DelegateBound { bound, addr: None },
+        },
+        // Steps that still need binding never reach here (see `bind_node`).
+        other => DelegateTree::Exception {
+            path: other.path().clone(),
+            dentry: other.dentry_arc().cloned(),
+            message: "unbound delegation step".to_string(),
+        },
+    }
+}
+
+/// Explains how `path` binds through `dtab` and `namers` ([`BindLimits::for_delegation`]).
 pub fn delegate(dtab: &Dtab, path: &Path, namers: &(impl NamerLookup + ?Sized)) -> DelegateTree {
-    delegate_with_limits(dtab, path, namers, BindLimits::default())
+    delegate_with_limits(dtab, path, namers, BindLimits::for_delegation())
 }
 
 /// [`delegate`] with explicit limits. A failure that escapes every alternation (depth or
@@ -576,6 +600,7 @@ pub fn delegate_with_limits(
         namers,
         limits,
         lookups: 0,
+        nesting: 0,
     };
     let start = DelegateTree::Leaf {
         path: path.clone(),

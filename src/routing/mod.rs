@@ -30,8 +30,9 @@ mod tree;
 mod tests;
 
 pub use bind::{
-    BindError, BindLimits, Bound, BoundTree, InetName, MAX_DEPTH, MAX_LOOKUPS, NamerLookup,
-    NamerResult, NoNamers, Resolution, bind, bind_with_limits, resolve,
+    BindError, BindLimits, Bound, BoundTree, InetName, MAX_DELEGATE_NESTING_STEPS, MAX_DEPTH,
+    MAX_LOOKUPS, MAX_NESTING_STEPS, NamerLookup, NamerResult, NoNamers, Resolution, bind,
+    bind_with_limits, resolve,
 };
 pub use cache::BindCache;
 pub use delegator::{
@@ -80,8 +81,8 @@ pub fn fuzz_dtab(data: &[u8]) {
         "dtab round trip of {shown:?}"
     );
     let limits = BindLimits {
-        max_depth: MAX_DEPTH,
-        max_lookups: 2_000,
+        max_lookups: 200,
+        ..BindLimits::default()
     };
     for d in dtab.dentries().iter().take(4) {
         // A path each prefix matches: wildcards become a fixed segment.
@@ -98,7 +99,11 @@ pub fn fuzz_dtab(data: &[u8]) {
             let resolution = Resolution::from_tree(&tree);
             let _ = resolution.pick(0.5);
         }
-        let explained = delegate_with_limits(&dtab, &path, &NoNamers, limits);
+        let explain_limits = BindLimits {
+            max_lookups: 200,
+            ..BindLimits::for_delegation()
+        };
+        let explained = delegate_with_limits(&dtab, &path, &NoNamers, explain_limits);
         let _ = serde_json::to_string(&explained);
     }
 }

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// Stacks the worst-case binding must fit in, with debug-build frames (release frames are
+/// several times smaller): shard threads and the admin thread use std's 2 MiB default.
+const SHARD_STACK: usize = 1024 * 1024;
+const ADMIN_STACK: usize = 2 * 1024 * 1024;
+
 fn p(s: &str) -> Path {
     Path::read(s).unwrap()
 }
@@ -285,7 +290,7 @@ fn loops_hit_the_depth_limit() {
     // Finagle's NamerTest with namerMaxDepth = 2.
     let limits = BindLimits {
         max_depth: 2,
-        max_lookups: MAX_LOOKUPS,
+        ..BindLimits::default()
     };
     let err =
         bind_with_limits(&d("/s => /s/srv"), &p("/s/foo/bar"), &NoNamers, limits).unwrap_err();
@@ -703,7 +708,7 @@ fn deep_rewrites_fit_thread_stacks() {
     ));
     let chain = chain_of(98);
     let looped = d("/s => /s/x");
-    // Binding runs on shards: a 100-deep chain fits in 256 KiB even with debug frames.
+    // Binding runs on shards, delegation on the admin thread.
     let (c, l) = (chain.clone(), looped.clone());
     let shard = move || {
         assert_eq!(
@@ -716,12 +721,11 @@ fn deep_rewrites_fit_thread_stacks() {
         ));
     };
     std::thread::Builder::new()
-        .stack_size(256 * 1024)
+        .stack_size(SHARD_STACK)
         .spawn(shard)
         .unwrap()
         .join()
         .unwrap();
-    // The delegator runs on the admin thread: it fits the default 2 MiB stack.
     let admin = move || {
         assert!(matches!(
             delegate(&chain, &p("/n0"), &namers),
@@ -733,7 +737,151 @@ fn deep_rewrites_fit_thread_stacks() {
         ));
     };
     std::thread::Builder::new()
-        .stack_size(2 * 1024 * 1024)
+        .stack_size(ADMIN_STACK)
+        .spawn(admin)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// Random dtabs from a fixed seed: every shape the grammar can produce, with odd bytes in
+/// labels and extreme weights.
+struct Gen(fastrand::Rng);
+
+impl Gen {
+    fn label(&mut self) -> Vec<u8> {
+        let len = self.0.usize(1..6);
+        (0..len)
+            .map(|_| {
+                if self.0.u8(0..10) == 0 {
+                    self.0.u8(..)
+                } else {
+                    *self.0.choice(b"abcXYZ019_:.#$%-").unwrap_or(&b'a')
+                }
+            })
+            .collect()
+    }
+
+    fn path(&mut self) -> Path {
+        let n = self.0.usize(0..4);
+        Path::from_segments((0..n).map(|_| self.label())).unwrap()
+    }
+
+    fn weight(&mut self) -> f64 {
+        match self.0.u8(0..5) {
+            0 => 1.0,
+            1 => 0.0,
+            2 => 1e-9 * self.0.f64(),
+            3 => 1e15 * self.0.f64(),
+            _ => (self.0.f64() * 100.0).round() / 10.0,
+        }
+    }
+
+    fn tree(&mut self, depth: usize) -> NameTree<Path> {
+        if depth == 0 || self.0.u8(0..10) < 4 {
+            return match self.0.u8(0..6) {
+                0 => NameTree::Fail,
+                1 => NameTree::Neg,
+                2 => NameTree::Empty,
+                _ => NameTree::Leaf(self.path()),
+            };
+        }
+        let n = self.0.usize(2..4);
+        if self.0.bool() {
+            NameTree::Alt((0..n).map(|_| self.tree(depth - 1)).collect())
+        } else {
+            NameTree::Union(
+                (0..n)
+                    .map(|_| Weighted {
+                        weight: self.weight(),
+                        tree: self.tree(depth - 1),
+                    })
+                    .collect(),
+            )
+        }
+    }
+
+    fn dtab(&mut self) -> Dtab {
+        let n = self.0.usize(0..5);
+        Dtab::new(
+            (0..n)
+                .map(|_| {
+                    let elems = (0..self.0.usize(0..3))
+                        .map(|_| {
+                            if self.0.u8(0..3) == 0 {
+                                PrefixElem::Any
+                            } else {
+                                PrefixElem::Label(self.label().into_boxed_slice())
+                            }
+                        })
+                        .collect();
+                    Dentry {
+                        prefix: Prefix::new(elems),
+                        dst: self.tree(4),
+                    }
+                })
+                .collect(),
+        )
+    }
+}
+
+#[test]
+fn random_dtabs_round_trip_and_never_panic() {
+    let mut g = Gen(fastrand::Rng::with_seed(0x5eed));
+    for i in 0..2_000 {
+        let dtab = g.dtab();
+        let shown = dtab.to_string();
+        assert_eq!(Dtab::read(&shown), Ok(dtab.clone()), "{shown}");
+        if i % 20 != 0 {
+            continue;
+        }
+        fuzz_dtab(shown.as_bytes());
+        // Damaged copies must parse or fail cleanly.
+        let mut bytes = shown.into_bytes();
+        for _ in 0..3 {
+            if !bytes.is_empty() {
+                let i = g.0.usize(..bytes.len());
+                bytes[i] = g.0.u8(..);
+            }
+            fuzz_dtab(&bytes);
+        }
+    }
+}
+
+#[test]
+fn hostile_nesting_is_cut_off_within_small_stacks() {
+    // `/` matches every path and each rewrite nests 15 alternations deep before recursing.
+    let mut tree = String::from("/x");
+    for _ in 0..15 {
+        tree = format!("(~ | {tree})");
+    }
+    let hostile = d(&format!("/ => {tree}"));
+    let shard = {
+        let hostile = hostile.clone();
+        move || {
+            let r = resolve(&hostile, &p("/svc"), &namers);
+            assert_eq!(
+                r,
+                Resolution::Error(BindError::TooComplex {
+                    limit: MAX_NESTING_STEPS
+                })
+            );
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(SHARD_STACK)
+        .spawn(shard)
+        .unwrap()
+        .join()
+        .unwrap();
+    let admin = move || {
+        // Each alternation reports the failure of its deepest branch as an exception node.
+        let explained = serde_json::to_string(&delegate(&hostile, &p("/svc"), &namers)).unwrap();
+        let expected = format!("binding nested deeper than {MAX_DELEGATE_NESTING_STEPS} steps");
+        assert!(explained.contains(&expected), "{explained}");
+    };
+    std::thread::Builder::new()
+        .stack_size(ADMIN_STACK)
         .spawn(admin)
         .unwrap()
         .join()
