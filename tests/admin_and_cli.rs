@@ -104,6 +104,15 @@ fn admin_ping_delegator_and_config_json() {
     let tree = r.json();
     assert_eq!(tree["path"], "/svc/web");
     assert_eq!(leaves(&tree), ["/#/io.l5d.fs/web"], "{tree}");
+    // The leaf shows the namer's current addresses, as linkerd's delegator does.
+    let leaf = &tree["delegate"];
+    assert_eq!(leaf["type"], "leaf", "{tree}");
+    assert_eq!(leaf["bound"]["addr"]["type"], "bound", "{tree}");
+    assert_eq!(
+        leaf["bound"]["addr"]["addrs"][0]["ip"], "127.0.0.1",
+        "{tree}"
+    );
+    assert_eq!(leaf["bound"]["addr"]["addrs"][0]["port"], 8080, "{tree}");
 
     // A dtab parameter is appended to the router's.
     let dtab = enc("/svc/alias => /#/io.l5d.fs/web");
