@@ -61,7 +61,7 @@ fn two_routers() -> (Hawser, u16, PathBuf) {
     let disco = temp_dir("disco");
     write_service(&disco, "web", "127.0.0.1 8080\n");
     write_service(&disco, "api", "127.0.0.1 8081\n");
-    let (admin, p_out, p_in) = (free_port(), free_port(), free_port());
+    let (admin, p_out, p_in) = (unique_port(), unique_port(), unique_port());
     let yaml = format!(
         "admin:
   ip: 127.0.0.1
@@ -386,7 +386,7 @@ fn start_up_fails_clearly_when_a_port_is_taken() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
 
-    let cfg = write(&dir, "router.yaml", &config_on(free_port(), port));
+    let cfg = write(&dir, "router.yaml", &config_on(unique_port(), port));
     let r = hawser_cmd(&["run", cfg.to_str().unwrap(), "--cores", "1"], QUICK);
     assert!(
         r.status.is_some(),
@@ -401,7 +401,7 @@ fn start_up_fails_clearly_when_a_port_is_taken() {
     );
     assert!(!r.all().contains("panicked"), "{}", r.all());
 
-    let cfg = write(&dir, "admin.yaml", &config_on(port, free_port()));
+    let cfg = write(&dir, "admin.yaml", &config_on(port, unique_port()));
     let r = hawser_cmd(&["run", cfg.to_str().unwrap(), "--cores", "1"], QUICK);
     assert_ne!(r.code(), 0);
     assert!(
@@ -419,7 +419,7 @@ fn start_up_fails_clearly_when_locked_memory_is_too_low() {
         return;
     }
     let dir = temp_dir("memlock");
-    let cfg = write(&dir, "c.yaml", &config_on(free_port(), free_port()));
+    let cfg = write(&dir, "c.yaml", &config_on(unique_port(), unique_port()));
     let mut cmd = Command::new("prlimit");
     cmd.args(["--memlock=65536:65536", hawser_bin(), "run"])
         .arg(&cfg)

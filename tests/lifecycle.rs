@@ -26,7 +26,7 @@ fn setup(runtime: &str) -> Setup {
     let backend = Backend::start("web");
     let disco = temp_dir("disco");
     write_service(&disco, "web", &format!("127.0.0.1 {}\n", backend.port));
-    let (admin, port) = (free_port(), free_port());
+    let (admin, port) = (unique_port(), unique_port());
     let mut yaml = fs_config(admin, port, &disco, "");
     yaml.push_str(runtime);
     let hawser = Hawser::start(&yaml, admin, 1);
@@ -92,7 +92,12 @@ fn sigterm_lets_in_flight_requests_finish_and_stops_accepting() {
     assert_eq!(rs[0].json()["target"], "/slow/1500");
     // The connection was kept alive by the client; hawser closes it after this
     // response and says so (RFC 9112 section 9.6).
-    assert_eq!(rs[0].header("connection"), Some("close"), "{:?}", rs[0].headers);
+    assert_eq!(
+        rs[0].header("connection"),
+        Some("close"),
+        "{:?}",
+        rs[0].headers
+    );
     let status =
         wait_exit(&mut s.hawser, Duration::from_secs(10)).expect("exit within the drain timeout");
     assert!(status.success(), "{status}");

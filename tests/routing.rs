@@ -64,9 +64,9 @@ fn setup() -> Setup {
     write_service(&disco, "nothing", &format!("127.0.0.1 {}\n", a.port));
     write_service(&disco, "emptyfile", "");
     // A file pointing at a port nobody listens on.
-    let closed = free_port();
+    let closed = unique_port();
     write_service(&disco, "dead", &format!("127.0.0.1 {closed}\n"));
-    let (admin, port, edge_port) = (free_port(), free_port(), free_port());
+    let (admin, port, edge_port) = (unique_port(), unique_port(), unique_port());
     let mut yaml = fs_config_dtab(admin, port, &disco, &main_dtab(c.port), "");
     yaml.push_str(&format!(
         "  - ip: 127.0.0.1\n    port: {edge_port}\n    clearContext: true\n"
@@ -198,14 +198,30 @@ fn dtab_alternation_fallback_neg_and_direct_addresses() {
 #[test]
 fn weighted_union_splits_traffic_by_weight() {
     let s = setup();
-    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // 400 requests over 8 keep-alive connections (the Python backend answers
+    // one connection's requests ~40 ms apart).
+    let port = s.port;
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                (0..50)
+                    .map(|_| {
+                        c.write_all(b"GET / HTTP/1.1\r\nHost: w\r\n\r\n").unwrap();
+                        let r = read_response(&mut c);
+                        assert_eq!(r.status, 200);
+                        served_by(&r).unwrap()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
     let mut counts: HashMap<String, u32> = HashMap::new();
-    for _ in 0..400 {
-        c.write_all(b"GET / HTTP/1.1\r\nHost: w\r\n\r\n").unwrap();
-        let r = read_response(&mut c);
-        assert_eq!(r.status, 200);
-        *counts.entry(served_by(&r).unwrap()).or_default() += 1;
+    for w in workers {
+        for name in w.join().unwrap() {
+            *counts.entry(name).or_default() += 1;
+        }
     }
     let a = counts.get("a").copied().unwrap_or(0);
     let b = counts.get("b").copied().unwrap_or(0);
@@ -328,8 +344,8 @@ fn identifiers_from_config() {
     for (name, be) in [("a", &a), ("b", &b), ("c", &c)] {
         write_service(&disco, name, &format!("127.0.0.1 {}\n", be.port));
     }
-    let admin = free_port();
-    let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+    let admin = unique_port();
+    let ports: Vec<u16> = (0..4).map(|_| unique_port()).collect();
     let server = |p: u16| format!("  servers:\n  - ip: 127.0.0.1\n    port: {p}\n");
     let yaml = format!(
         "admin:\n  ip: 127.0.0.1\n  port: {admin}\nnamers:\n- kind: io.l5d.fs\n  rootDir: {disco}\nrouters:
@@ -440,7 +456,7 @@ fn eventually_routes(
 fn fs_namer_changes_apply_without_restart() {
     let (a, b) = (Backend::start("a"), Backend::start("b"));
     let disco = temp_dir("disco");
-    let (admin, port) = (free_port(), free_port());
+    let (admin, port) = (unique_port(), unique_port());
     let _h = Hawser::start(&fs_config(admin, port, &disco, ""), admin, 1);
     let via = |want: &'static str| move |r: &Response| served_by(r).as_deref() == Some(want);
     let window = Duration::from_secs(3);

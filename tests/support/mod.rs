@@ -584,3 +584,36 @@ pub fn read_response(c: &mut TcpStream) -> Response {
         buf.extend_from_slice(&tmp[..n]);
     }
 }
+
+/// A port free right now on 127.0.0.1 that this process has not handed out
+/// before, taken from below the kernel's ephemeral range. Unlike
+/// [`free_port`] (which asks the kernel for an ephemeral port, which it may
+/// hand to a parallel test or an outgoing connection next), two parallel
+/// tests never get the same port, so two hawsers never silently share one
+/// through `SO_REUSEPORT`.
+pub fn unique_port() -> u16 {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (from, to) = if low > 12000 {
+        (10000, low)
+    } else {
+        (low.max(1024), 10000)
+    };
+    let mut given = GIVEN
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    for _ in 0..1000 {
+        let p = fastrand::u16(from..to);
+        if !given.contains(&p) && TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            given.insert(p);
+            return p;
+        }
+    }
+    panic!("no free port in {from}..{to}");
+}
