@@ -23,13 +23,17 @@ struct Setup {
 }
 
 fn setup(runtime: &str) -> Setup {
+    setup_cores(runtime, 1)
+}
+
+fn setup_cores(runtime: &str, cores: usize) -> Setup {
     let backend = Backend::start("web");
     let disco = temp_dir("disco");
     write_service(&disco, "web", &format!("127.0.0.1 {}\n", backend.port));
     let (admin, port) = (unique_port(), unique_port());
     let mut yaml = fs_config(admin, port, &disco, "");
     yaml.push_str(runtime);
-    let hawser = Hawser::start(&yaml, admin, 1);
+    let hawser = Hawser::start(&yaml, admin, cores);
     Setup {
         hawser,
         port,
@@ -207,5 +211,30 @@ fn admin_shutdown_drains_too() {
     let raw = slow.join().unwrap();
     assert_eq!(parse_responses(&raw)[0].status, 200, "in flight finishes");
     let status = wait_exit(&mut s.hawser, Duration::from_secs(10)).expect("exit");
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn every_shard_drains() {
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
+    let mut s = setup_cores("", cores);
+    // Several idle keep-alive connections, spread over the shards by the kernel.
+    let mut conns: Vec<TcpStream> = (0..6)
+        .map(|i| {
+            let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            write!(c, "GET /{i} HTTP/1.1\r\nHost: web\r\n\r\n").unwrap();
+            assert_eq!(read_response(&mut c).status, 200);
+            c
+        })
+        .collect();
+    send_signal(s.hawser.child.id(), SIGTERM);
+    for c in &mut conns {
+        let mut buf = [0u8; 16];
+        assert_eq!(c.read(&mut buf).expect("EOF, not a timeout"), 0);
+    }
+    let status = wait_exit(&mut s.hawser, Duration::from_secs(5)).expect("prompt exit");
     assert!(status.success(), "{status}");
 }
