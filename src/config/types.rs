@@ -76,6 +76,7 @@ pub struct FsNamerConfig {
     pub prefix: Spanned<String>,
     /// `rootDir`, as written; a relative path is relative to the working directory (as in
     /// linkerd, "relative to linkerd's start path").
+    #[serde(rename = "rootDir")]
     pub root_dir: PathBuf,
 }
 

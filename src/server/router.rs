@@ -16,8 +16,8 @@ use crate::client::{Endpoint, EndpointSet, Pool, PoolSettings};
 use crate::config::{Config, IdentifierConfig};
 use crate::discovery::{NamerAnswer, NamerTable, NamerUpdate, lookup_in};
 use crate::routing::{
-    BindCache, Bound, Dtab, Identifier, IdentifierChain, InetName, NamerLookup, NamerResult, Path,
-    RequestView, Resolution, delegate, parse_header_dtab, resolve,
+    BindCache, Bound, DelegateAddr, DelegateAddress, Dtab, Identifier, IdentifierChain, InetName,
+    NamerLookup, NamerResult, Path, RequestView, Resolution, delegate, parse_header_dtab, resolve,
 };
 
 /// Bindings cached per shard and router.
@@ -200,8 +200,37 @@ impl RouterPlan {
     ) -> Result<serde_json::Value, String> {
         let path = Path::read(path).map_err(|e| format!("invalid path: {e}"))?;
         let local = Dtab::read(dtab).map_err(|e| format!("invalid dtab: {e}"))?;
-        let tree = delegate(&self.dtab.concat(&local), &path, &Namers(namers));
+        let mut tree = delegate(&self.dtab.concat(&local), &path, &Namers(namers));
+        tree.for_each_bound_mut(&mut |leaf| leaf.addr = leaf_addr(&leaf.bound.id, namers));
         serde_json::to_value(&tree).map_err(|e| e.to_string())
+    }
+}
+
+/// The address set behind a bound leaf, as linkerd's delegator shows it:
+/// a namer's current endpoints, or an `/$/inet` literal. A host name is
+/// left out (resolving DNS is the request path's business, not the admin's).
+fn leaf_addr(id: &Path, namers: &[NamerUpdate]) -> Option<DelegateAddr> {
+    let bound = |addrs: Vec<SocketAddr>| DelegateAddr::Bound {
+        addrs: addrs
+            .into_iter()
+            .map(|a| DelegateAddress {
+                ip: a.ip().to_string(),
+                port: a.port(),
+                meta: serde_json::Map::new(),
+            })
+            .collect(),
+        meta: serde_json::Map::new(),
+    };
+    if let Some(inet) = InetName::from_id(id) {
+        return inet
+            .host
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| bound(vec![SocketAddr::new(ip, inet.port)]));
+    }
+    match lookup_in(namers, &path_strs(id)?) {
+        NamerAnswer::Bound { addrs, .. } => Some(bound(addrs)),
+        NamerAnswer::Neg => Some(DelegateAddr::Neg),
     }
 }
 

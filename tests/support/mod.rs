@@ -382,3 +382,236 @@ pub fn fs_config(admin: u16, port: u16, disco: &Path, extra_router: &str) -> Str
         disco.display()
     )
 }
+
+/// The `l5d-err` header of a proxy-generated response, decoded from the
+/// form encoding hawser (like linkerd) sends it in.
+pub fn l5d_err(r: &Response) -> Option<String> {
+    let v = r.header("l5d-err")?;
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(x) => {
+                        out.push(x);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Sends one request head (`GET target HTTP/1.1`, `Host` and `headers`, then
+/// `Connection: close`) and returns the one response; panics when none
+/// arrives within 10 s (a hang or a dropped connection).
+pub fn send(port: u16, target: &str, host: Option<&str>, headers: &[(&str, &str)]) -> Response {
+    send_method(port, "GET", target, host, headers)
+}
+
+/// [`send`] with a method.
+pub fn send_method(
+    port: u16,
+    method: &str,
+    target: &str,
+    host: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Response {
+    let mut raw = format!("{method} {target} HTTP/1.1\r\n");
+    if let Some(h) = host {
+        raw.push_str(&format!("Host: {h}\r\n"));
+    }
+    for (k, v) in headers {
+        raw.push_str(&format!("{k}: {v}\r\n"));
+    }
+    raw.push_str("Connection: close\r\n\r\n");
+    send_raw(port, raw.as_bytes())
+}
+
+/// Writes `raw` and returns the first response; panics when none arrives.
+pub fn send_raw(port: u16, raw: &[u8]) -> Response {
+    let bytes = raw_exchange_open(port, raw, Duration::from_secs(10));
+    parse_responses(&bytes)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| {
+            panic!(
+                "no response to {:?}; got {:?}",
+                String::from_utf8_lossy(raw),
+                String::from_utf8_lossy(&bytes)
+            )
+        })
+}
+
+/// The name of the echo backend that served `r` (its `x-backend` header).
+pub fn served_by(r: &Response) -> Option<String> {
+    r.header("x-backend").map(str::to_string)
+}
+
+/// A config with one http router over an fs namer at `disco`, with `dtab`
+/// (its lines indented here) and `extra_router` lines (indented by the caller
+/// by two spaces) before `servers`.
+pub fn fs_config_dtab(
+    admin: u16,
+    port: u16,
+    disco: &Path,
+    dtab: &str,
+    extra_router: &str,
+) -> String {
+    let dtab: String = dtab.lines().map(|l| format!("    {l}\n")).collect();
+    format!(
+        "admin:\n  ip: 127.0.0.1\n  port: {admin}\nnamers:\n- kind: io.l5d.fs\n  rootDir: {}\nrouters:\n- protocol: http\n  dtab: |\n{dtab}{extra_router}  servers:\n  - ip: 127.0.0.1\n    port: {port}\n",
+        disco.display()
+    )
+}
+
+/// The finished run of a short-lived command, killed after `within`.
+pub struct Finished {
+    /// Exit status; `None` when it had to be killed.
+    pub status: Option<std::process::ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The exit code, panicking with the output when there is none.
+    pub fn code(&self) -> i32 {
+        self.status
+            .and_then(|s| s.code())
+            .unwrap_or_else(|| panic!("no exit code ({:?}); stderr: {}", self.status, self.stderr))
+    }
+
+    /// Standard output and error together.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `cmd` with piped output, killing it if it is still running after `within`.
+pub fn run_bounded(mut cmd: Command, within: Duration) -> Finished {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + within;
+    let mut finished = false;
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            finished = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if !finished {
+        let _ = child.kill();
+    }
+    let waited = child.wait().ok();
+    let status = if finished { waited } else { None };
+    Finished {
+        status,
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+    }
+}
+
+/// `hawser ARGS...`, bounded by `within`.
+pub fn hawser_cmd(args: &[&str], within: Duration) -> Finished {
+    let mut cmd = Command::new(hawser_bin());
+    cmd.args(args);
+    run_bounded(cmd, within)
+}
+
+/// Sends `sig` (a number, e.g. 15) to `pid` with kill(1).
+pub fn send_signal(pid: u32, sig: i32) {
+    unsafe_kill(pid, sig);
+}
+
+/// Reads exactly one response (Content-Length, chunked, or bodiless) from a
+/// kept-alive connection; panics if the connection closes first.
+pub fn read_response(c: &mut TcpStream) -> Response {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 65536];
+    loop {
+        if let Some(end) = find(&buf, b"\r\n\r\n")
+            && let Some(r) = parse_responses(&buf).into_iter().next()
+        {
+            let complete = match r.header("content-length") {
+                Some(cl) => buf.len() - (end + 4) >= cl.parse::<usize>().unwrap_or(0),
+                None if r
+                    .header("transfer-encoding")
+                    .is_some_and(|t| t.contains("chunked")) =>
+                {
+                    buf.len() > end + 4 && buf.ends_with(b"0\r\n\r\n")
+                }
+                None => true,
+            };
+            if complete {
+                return r;
+            }
+        }
+        let n = c
+            .read(&mut tmp)
+            .expect("a response within the read timeout");
+        assert!(
+            n > 0,
+            "connection closed early: {}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.extend_from_slice(&tmp[..n]);
+    }
+}
+
+/// A port free right now on 127.0.0.1 that this process has not handed out
+/// before, taken from below the kernel's ephemeral range. Unlike
+/// [`free_port`] (which asks the kernel for an ephemeral port, which it may
+/// hand to a parallel test or an outgoing connection next), two parallel
+/// tests never get the same port, so two hawsers never silently share one
+/// through `SO_REUSEPORT`.
+pub fn unique_port() -> u16 {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static GIVEN: OnceLock<Mutex<HashSet<u16>>> = OnceLock::new();
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (from, to) = if low > 12000 {
+        (10000, low)
+    } else {
+        (low.max(1024), 10000)
+    };
+    let mut given = GIVEN
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    for _ in 0..1000 {
+        let p = fastrand::u16(from..to);
+        if !given.contains(&p) && TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            given.insert(p);
+            return p;
+        }
+    }
+    panic!("no free port in {from}..{to}");
+}
