@@ -484,11 +484,18 @@ fn fs_namer_changes_apply_without_restart() {
     // Fixed again: a new good set applies.
     write_service(&disco, "late", &format!("127.0.0.1 {}\n", a.port));
     assert!(eventually_routes(port, "late", window, via("a")));
-    // Removed: hawser follows linkerd (src/discovery/fs/mod.rs): the name goes negative.
+    // Removed: as issue 2 asks, the last good set keeps serving (the removal
+    // is reported); watch it for longer than a few polls.
     std::fs::remove_file(disco.join("late")).unwrap();
+    assert!(
+        !eventually_routes(port, "late", Duration::from_millis(2500), |r| !via("a")(r)),
+        "a deleted file must keep the last good endpoints"
+    );
+    // Emptied: the way to take a service out of rotation.
+    write_service(&disco, "late", "");
     assert!(
         eventually_routes(port, "late", window, |r| r.status == 502
             && l5d_err(r).is_some_and(|e| e.contains("/svc/late"))),
-        "a deleted file makes the service negative"
+        "an empty file leaves the service without endpoints"
     );
 }
