@@ -238,3 +238,23 @@ fn every_shard_drains() {
     let status = wait_exit(&mut s.hawser, Duration::from_secs(5)).expect("prompt exit");
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn a_second_hawser_on_the_same_port_is_refused() {
+    let disco = temp_dir("disco");
+    let (admin1, admin2, port) = (unique_port(), unique_port(), unique_port());
+    let _first = Hawser::start(&fs_config(admin1, port, &disco, ""), admin1, 1);
+    let dir = temp_dir("second");
+    let cfg = dir.join("config.yaml");
+    std::fs::write(&cfg, fs_config(admin2, port, &disco, "")).unwrap();
+    let out = hawser_cmd(
+        &["run", cfg.to_str().unwrap(), "--cores", "1"],
+        Duration::from_secs(10),
+    );
+    assert_ne!(out.code(), 0, "{}", out.all());
+    assert!(
+        out.stderr.contains(&format!("127.0.0.1:{port}")),
+        "names the address: {}",
+        out.all()
+    );
+}

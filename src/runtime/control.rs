@@ -119,6 +119,15 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
     let admin_listener = std::net::TcpListener::bind(admin_addr)
         .map_err(|e| format!("admin: cannot listen on {admin_addr}: {e}"))?;
 
+    // Shards bind with SO_REUSEPORT, which would let a second hawser (same
+    // user) silently share a port with this one and take half its traffic.
+    // A plain bind first turns that into a clear start-up error.
+    for r in &plans {
+        for s in &r.servers {
+            std::net::TcpListener::bind(s.addr)
+                .map_err(|e| format!("router `{}`: cannot listen on {}: {e}", r.label, s.addr))?;
+        }
+    }
     let routers = Arc::new(plans);
     let io_memory = config.runtime.io_memory.as_usize();
     let (ready_tx, ready_rx) = unbounded();

@@ -9,13 +9,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// A port free right now on 127.0.0.1.
+/// A port free right now on 127.0.0.1, never handed out twice in this test
+/// process and outside the kernel's ephemeral range (see [`unique_port`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    unique_port()
 }
 
 /// A fresh temporary directory for one test.
