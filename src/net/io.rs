@@ -12,7 +12,6 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::Duration;
 
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncWrite};
@@ -78,21 +77,6 @@ pub async fn write_all(stream: &mut TcpStream, mut data: &[u8]) -> io::Result<()
         data = &data[n..];
     }
     Ok(())
-}
-
-/// Runs `fut` with a deadline; `Err(TimedOut)` when it passes first.
-///
-/// # Errors
-/// `fut`'s error, or `TimedOut`.
-pub async fn with_timeout<T>(
-    dur: Duration,
-    fut: impl std::future::Future<Output = io::Result<T>>,
-) -> io::Result<T> {
-    futures_lite::future::or(fut, async {
-        glommio::timer::sleep(dur).await;
-        Err(io::ErrorKind::TimedOut.into())
-    })
-    .await
 }
 
 /// Shuts down the write side (sends FIN) and ignores errors: the peer may be gone.

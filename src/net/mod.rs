@@ -7,6 +7,6 @@
 mod io;
 mod listen;
 
-pub use io::{SCRATCH_SIZE, Scratch, close_write, with_timeout, write_all};
+pub use io::{SCRATCH_SIZE, Scratch, close_write, write_all};
 
 pub use listen::{bind_reuseport, bind_std_reuseport};
