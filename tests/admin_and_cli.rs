@@ -430,3 +430,34 @@ fn start_up_fails_clearly_when_locked_memory_is_too_low() {
     assert!(r.stderr.contains("ulimit -l"), "names the fix: {}", r.all());
     assert!(!r.all().contains("panicked"), "{}", r.all());
 }
+
+#[test]
+fn default_io_memory_starts_every_shard_under_the_stock_8_mib_limit() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        println!("note: prlimit (util-linux) is absent; skipping the memlock test");
+        return;
+    }
+    let dir = temp_dir("memlock8");
+    let (admin, port) = (unique_port(), unique_port());
+    let cfg = write(&dir, "c.yaml", &config_on(admin, port));
+    let cores = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
+    let mut child = Command::new("prlimit")
+        .args(["--memlock=8388608:8388608", hawser_bin(), "run"])
+        .arg(&cfg)
+        .args(["--cores", &cores.to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let up = eventually(Duration::from_secs(10), || {
+        get(admin, "/admin/ping").is_ok_and(|r| r.status == 200)
+    });
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        up,
+        "hawser with {cores} shard(s) did not start under an 8 MiB memlock limit: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

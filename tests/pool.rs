@@ -151,3 +151,43 @@ fn connection_refused_answers_502_naming_the_address() {
     let err = r.header("l5d-err").unwrap();
     assert!(err.contains(&format!("127.0.0.1%3A{closed}")), "{err}");
 }
+
+/// Established TCP connections from anywhere to 127.0.0.1:`port`, from /proc.
+fn established_to(port: u16) -> usize {
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let want = format!("0100007F:{port:04X}");
+    tcp.lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            // remote address is field 2, state field 3 (01 = ESTABLISHED)
+            f.len() > 3 && f[2] == want && f[3] == "01"
+        })
+        .count()
+}
+
+#[test]
+fn idle_connections_per_endpoint_are_capped() {
+    let backend = Backend::start("web");
+    let (_h, port) = start(
+        &backend,
+        "    hostConnectionPool:\n      maxSize: 1\n      idleTimeMs: 60000\n",
+    );
+    // Three requests at once need three upstream connections...
+    let burst: Vec<_> = (0..3)
+        .map(|i| std::thread::spawn(move || get_via(port, &format!("/slow/400?{i}")).status))
+        .collect();
+    for t in burst {
+        assert_eq!(t.join().unwrap(), 200);
+    }
+    // ...but only one may stay idle afterwards.
+    assert!(
+        eventually(Duration::from_secs(3), || established_to(backend.port) == 1),
+        "idle upstream connections kept: {}",
+        established_to(backend.port)
+    );
+    // And that one is reused.
+    let a = peer_of(port, "/a");
+    let b = peer_of(port, "/b");
+    assert_eq!(a, b);
+}
