@@ -47,6 +47,7 @@ OPTIONS (run):
 OPTIONS (tune check):
     --profile NAME     edge (many clients) or service (low latency; the default).
 
+OPTIONS (all):
     -h, --help         Print this help.
     -V, --version      Print the version.
 
