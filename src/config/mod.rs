@@ -8,6 +8,10 @@
 //! A key or kind linkerd 1.x does not have is an [`Severity::Error`]; one linkerd 1.x has but
 //! hawser does not support yet is [`Severity::Unsupported`], named with its line.
 //!
+//! A config may be layered: profiles (partial configs, `--profile FILE`) are merged onto the
+//! base config's raw tree before validation (see `layer` for the rules), and each diagnostic
+//! names the file its key came from.
+//!
 //! This module does not parse dtabs or paths beyond a leading `/` (the routing module parses
 //! [`RouterConfig::dtab`] and reports at [`Spanned::locate`]), does not resolve host names, and
 //! does not read namer directories.
@@ -15,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod diagnostic;
+mod layer;
 mod router;
 mod schema;
 mod spanned;
@@ -26,9 +31,11 @@ mod yaml;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_layer;
+#[cfg(test)]
 mod tests_unsupported;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use spanned::{Position, Spanned};
@@ -58,24 +65,57 @@ impl CheckReport {
     }
 }
 
+/// One file of a layered config: its name (as diagnostics print it) and its text.
+#[derive(Clone, Copy, Debug)]
+pub struct Layer<'a> {
+    pub name: &'a str,
+    pub text: &'a str,
+}
+
 /// Checks a config file for `hawser check`: reads it and reports every problem, in file order.
 ///
 /// Exit status to use (see [`CheckReport::exit_code`]): 0 when `diagnostics` is empty (and
 /// `config` is `Some`), 1 when there are only [`Severity::Unsupported`] diagnostics, 2 when any
 /// is a [`Severity::Error`]. A file that cannot be read gives one Error with line 0.
 pub fn check(path: &Path) -> CheckReport {
-    let name = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(text) => check_str(&text, &name),
-        Err(e) => CheckReport {
-            diagnostics: vec![Diagnostic {
-                file: name,
-                line: 0,
-                col: 0,
-                key_path: String::new(),
-                message: format!("cannot read the config file: {e}"),
-                severity: Severity::Error,
-            }],
+    check_with_profiles(path, &[])
+}
+
+/// [`check`] with profiles layered over the config, in order (`--profile FILE`, repeatable):
+/// each profile's mapping is merged onto the config before validation (see the `layer` rules
+/// in the module doc), and diagnostics name the file each key came from.
+pub fn check_with_profiles(path: &Path, profiles: &[PathBuf]) -> CheckReport {
+    let mut unreadable = Vec::new();
+    let mut read = |p: &Path, what: &str| {
+        let name = p.display().to_string();
+        match std::fs::read_to_string(p) {
+            Ok(text) => Some((name, text)),
+            Err(e) => {
+                unreadable.push(Diagnostic {
+                    file: name,
+                    line: 0,
+                    col: 0,
+                    key_path: String::new(),
+                    message: format!("cannot read the {what}: {e}"),
+                    severity: Severity::Error,
+                });
+                None
+            }
+        }
+    };
+    let base = read(path, "config file");
+    let layers: Vec<(String, String)> =
+        profiles.iter().filter_map(|p| read(p, "profile")).collect();
+    match base {
+        Some((name, text)) if unreadable.is_empty() => {
+            let profiles: Vec<Layer<'_>> = layers
+                .iter()
+                .map(|(name, text)| Layer { name, text })
+                .collect();
+            check_layered(&text, &name, &profiles)
+        }
+        _ => CheckReport {
+            diagnostics: unreadable,
             config: None,
         },
     }
@@ -99,20 +139,66 @@ pub fn load_str(text: &str, file_name: &str) -> Result<Config, Vec<Diagnostic>> 
     into_result(check_str(text, file_name))
 }
 
+/// [`load_str`] with profiles layered over the config, in order.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_layered(
+    text: &str,
+    file_name: &str,
+    profiles: &[Layer<'_>],
+) -> Result<Config, Vec<Diagnostic>> {
+    into_result(check_layered(text, file_name, profiles))
+}
+
 /// [`check`] on text already read.
 pub fn check_str(text: &str, file_name: &str) -> CheckReport {
-    let mut ctx = walk::Ctx::new(file_name, text);
-    let config = match yaml::parse(text) {
-        Ok(root) => Some(validate::document(&mut ctx, root.as_ref())),
-        Err(errors) => {
-            for e in errors {
-                ctx.error(e.pos, "", e.message);
+    check_layered(text, file_name, &[])
+}
+
+/// [`check_with_profiles`] on text already read: `text` is the base config, `profiles` are
+/// merged onto it in order. Diagnostics are sorted by file (the base first, then the profiles
+/// in order), then line and column.
+pub fn check_layered(text: &str, file_name: &str, profiles: &[Layer<'_>]) -> CheckReport {
+    let mut files = vec![(file_name.to_string(), text)];
+    files.extend(profiles.iter().map(|l| (l.name.to_string(), l.text)));
+    let mut ctx = walk::Ctx::layered(files);
+    let mut trees = Vec::new();
+    let mut syntax_ok = true;
+    for (source, layer_text) in std::iter::once(text)
+        .chain(profiles.iter().map(|l| l.text))
+        .enumerate()
+    {
+        match yaml::parse(layer_text) {
+            Ok(mut root) => {
+                if let Some(r) = root.as_mut() {
+                    layer::set_source(r, source);
+                }
+                trees.push(root);
             }
-            None
+            Err(errors) => {
+                syntax_ok = false;
+                for mut e in errors {
+                    e.pos.source = source;
+                    ctx.error(e.pos, "", e.message);
+                }
+            }
         }
-    };
+    }
+    let config = syntax_ok.then(|| {
+        let mut layers = trees.into_iter();
+        let mut root = layers.next().flatten();
+        for profile in layers.flatten() {
+            layer::overlay(&mut ctx, &mut root, profile);
+        }
+        validate::document(&mut ctx, root.as_ref())
+    });
+    let order: Vec<String> = ctx.file_names();
     let mut diagnostics = ctx.diags;
-    diagnostics.sort_by_key(|d| (d.line, d.col));
+    diagnostics.sort_by_key(|d| {
+        let file = order.iter().position(|n| *n == d.file).unwrap_or(0);
+        (file, d.line, d.col)
+    });
     let config = config.filter(|_| diagnostics.is_empty());
     CheckReport {
         diagnostics,

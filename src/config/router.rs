@@ -56,8 +56,8 @@ pub(crate) fn routers(
         if let Some((label, pos)) = label {
             if let Some((_, other, other_pos)) = labels.iter().find(|(l, _, _)| *l == label) {
                 let msg = format!(
-                    "router label `{label}` is already used by {other} (line {}); give each router a distinct `label`",
-                    other_pos.line
+                    "router label `{label}` is already used by {other} ({}); give each router a distinct `label`",
+                    ctx.line_ref(*other_pos, pos)
                 );
                 ctx.error(pos, &child(&path, "label"), msg);
             }
@@ -173,7 +173,7 @@ fn http_router(
         let p = child(path, "dtab");
         match &e.value.value {
             Value::Scalar(s) if !e.value.is_null() => {
-                r.dtab = Spanned::from_scalar(s, e.value.pos, ctx.source);
+                r.dtab = Spanned::from_scalar(s, e.value.pos, ctx.source_text(e.value.pos));
             }
             Value::Scalar(_) => {}
             _ => {
@@ -187,7 +187,7 @@ fn http_router(
             && let Some(text) = ctx.string(&e.value, &p)
         {
             if text.starts_with('/') && !text.contains(char::is_whitespace) {
-                r.dst_prefix = Spanned::from_scalar(s, e.value.pos, ctx.source);
+                r.dst_prefix = Spanned::from_scalar(s, e.value.pos, ctx.source_text(e.value.pos));
             } else {
                 ctx.error(
                     e.value.pos,

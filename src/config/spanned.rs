@@ -13,11 +13,27 @@ use serde::{Serialize, Serializer};
 use super::yaml::Scalar;
 use saphyr_parser::ScalarStyle;
 
-/// A 1-based line and column (columns count characters).
+/// A 1-based line and column (columns count characters), and which file of a layered config
+/// (the base config, then each `--profile` in order) the line is in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Position {
     pub line: usize,
     pub col: usize,
+    /// The file: 0 for the base config, `n` for the n-th profile layered over it (see
+    /// [`super::Config::source_name`]). Not serialised.
+    #[serde(skip)]
+    pub source: usize,
+}
+
+impl Position {
+    /// A position in the base config file.
+    pub const fn new(line: usize, col: usize) -> Self {
+        Self {
+            line,
+            col,
+            source: 0,
+        }
+    }
 }
 
 /// A value and where it was written. Serialises as the bare value.
@@ -99,7 +115,14 @@ impl Spanned<String> {
             };
             let (offset, matched) = found;
             let col = raw[..start_byte + lead].chars().count() + 1;
-            segments.push((cursor + offset, Position { line: line_no, col }));
+            segments.push((
+                cursor + offset,
+                Position {
+                    line: line_no,
+                    col,
+                    source: pos.source,
+                },
+            ));
             cursor += offset + matched;
         }
         Self {
@@ -123,6 +146,7 @@ impl Spanned<String> {
         Position {
             line: seg_pos.line,
             col: seg_pos.col + chars,
+            source: seg_pos.source,
         }
     }
 }
@@ -164,9 +188,9 @@ mod tests {
     #[test]
     fn plain_single_line_maps_columns() {
         let s = spanned("dtab: /svc => /#/io.l5d.fs;\n");
-        assert_eq!(s.pos, Position { line: 1, col: 7 });
-        assert_eq!(s.locate(0), Position { line: 1, col: 7 });
-        assert_eq!(s.locate(5), Position { line: 1, col: 12 });
+        assert_eq!(s.pos, Position::new(1, 7));
+        assert_eq!(s.locate(0), Position::new(1, 7));
+        assert_eq!(s.locate(5), Position::new(1, 12));
     }
 
     #[test]
@@ -174,9 +198,9 @@ mod tests {
         let doc = "dtab: |\n  /svc => /host;\n  /host => /#/io.l5d.fs;\n";
         let s = spanned(doc);
         let second = s.value.find("/host =>").unwrap();
-        assert_eq!(s.locate(0), Position { line: 2, col: 3 });
-        assert_eq!(s.locate(second), Position { line: 3, col: 3 });
-        assert_eq!(s.locate(second + 9), Position { line: 3, col: 12 });
+        assert_eq!(s.locate(0), Position::new(2, 3));
+        assert_eq!(s.locate(second), Position::new(3, 3));
+        assert_eq!(s.locate(second + 9), Position::new(3, 12));
     }
 
     #[test]
@@ -185,19 +209,19 @@ mod tests {
         let s = spanned(doc);
         assert_eq!(s.value, "/a => /b; /svc        => /$/x/a;");
         let at = s.value.find("/svc").unwrap();
-        assert_eq!(s.locate(at), Position { line: 3, col: 5 });
-        assert_eq!(s.locate(3), Position { line: 2, col: 8 });
+        assert_eq!(s.locate(at), Position::new(3, 5));
+        assert_eq!(s.locate(3), Position::new(2, 8));
     }
 
     #[test]
     fn double_quoted_starts_after_the_quote() {
         let s = spanned("p: \"/svc/x\"\n");
-        assert_eq!(s.locate(1), Position { line: 1, col: 6 });
+        assert_eq!(s.locate(1), Position::new(1, 6));
     }
 
     #[test]
     fn serialises_as_the_bare_value() {
-        let s = Spanned::new("x".to_string(), Position { line: 1, col: 1 });
+        let s = Spanned::new("x".to_string(), Position::new(1, 1));
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"x\"");
     }
 }

@@ -134,9 +134,9 @@ runtime:
     let r = &c.routers[0];
     assert_eq!(r.label, "out");
     assert_eq!(r.dtab.value, "/svc => /#/io.l5d.fs;\n");
-    assert_eq!(r.dtab.locate(0), Position { line: 15, col: 5 });
+    assert_eq!(r.dtab.locate(0), Position::new(15, 5));
     assert_eq!(r.dst_prefix.value, "/http");
-    assert_eq!(r.dst_prefix.pos, Position { line: 16, col: 14 });
+    assert_eq!(r.dst_prefix.pos, Position::new(16, 14));
     assert_eq!(
         r.identifiers,
         [

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use super::spanned::Spanned;
+use super::spanned::{Position, Spanned};
 
 /// A whole hawser config.
 #[derive(Clone, Debug, Serialize)]
@@ -22,6 +22,18 @@ pub struct Config {
     pub namers: Vec<NamerConfig>,
     pub routers: Vec<RouterConfig>,
     pub runtime: RuntimeConfig,
+    /// The files the config was read from: the base config, then each profile layered over it
+    /// (`--profile`), indexed by [`Position::source`]. Not serialised.
+    #[serde(skip)]
+    pub sources: Vec<String>,
+}
+
+impl Config {
+    /// The name of the file a position of this config (a [`Spanned`] value's) is in; `None`
+    /// when the config was not built by the loader.
+    pub fn source_name(&self, pos: Position) -> Option<&str> {
+        self.sources.get(pos.source).map(String::as_str)
+    }
 }
 
 /// `admin:`: where the admin server listens. Default 127.0.0.1:9990.

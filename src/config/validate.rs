@@ -29,10 +29,11 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         namers: Vec::new(),
         routers: Vec::new(),
         runtime: RuntimeConfig::default(),
+        sources: ctx.file_names(),
     };
     let Some(root) = root.filter(|r| !r.is_null()) else {
         ctx.error(
-            Position { line: 1, col: 1 },
+            Position::new(1, 1),
             "",
             "the config is empty; it needs at least `routers`",
         );
@@ -62,12 +63,13 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         let drain_set = fields
             .get("runtime")
             .and_then(|r| ctx_free_lookup(&r.value, "drainTimeoutMs"));
-        if let Some(line) = drain_set {
+        if let Some(drain_pos) = drain_set {
+            let line = ctx.line_ref(drain_pos, pos);
             ctx.error(
                 pos,
                 "admin.shutdownGraceMs",
                 format!(
-                    "`admin.shutdownGraceMs` and `runtime.drainTimeoutMs` (line {line}) both set the drain timeout; keep one"
+                    "`admin.shutdownGraceMs` and `runtime.drainTimeoutMs` ({line}) both set the drain timeout; keep one"
                 ),
             );
         } else {
@@ -120,18 +122,22 @@ fn address_conflicts(ctx: &mut Ctx<'_>, listeners: &[Listener]) {
         });
         if let Some(o) = clash {
             let msg = format!(
-                "{} listens on {}, which conflicts with {} ({}, line {})",
-                l.path, l.addr, o.path, o.addr, o.pos.line
+                "{} listens on {}, which conflicts with {} ({}, {})",
+                l.path,
+                l.addr,
+                o.path,
+                o.addr,
+                ctx.line_ref(o.pos, l.pos)
             );
             ctx.error(l.pos, &l.path, msg);
         }
     }
 }
 
-/// The line of `key` in a mapping node, without reporting anything.
-fn ctx_free_lookup(node: &Node, key: &str) -> Option<usize> {
+/// The position of `key` in a mapping node, without reporting anything.
+fn ctx_free_lookup(node: &Node, key: &str) -> Option<Position> {
     match &node.value {
-        super::yaml::Value::Map(m) => m.iter().find(|e| e.key == key).map(|e| e.key_pos.line),
+        super::yaml::Value::Map(m) => m.iter().find(|e| e.key == key).map(|e| e.key_pos),
         _ => None,
     }
 }

@@ -35,8 +35,9 @@ fn place(path: &str) -> String {
 }
 
 pub(crate) struct Ctx<'s> {
-    pub file: String,
-    pub source: &'s str,
+    /// The files a layered config was read from, by [`Position::source`]: (name, text). The
+    /// base config first; never empty.
+    files: Vec<(String, &'s str)>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -52,17 +53,54 @@ impl<'n> Fields<'n> {
 }
 
 impl<'s> Ctx<'s> {
-    pub fn new(file: &str, source: &'s str) -> Self {
+    /// A context for a config layered from several files: `files[0]` is the base config, the
+    /// others the profiles in order (a node's [`Position::source`] indexes this list).
+    pub fn layered(files: Vec<(String, &'s str)>) -> Self {
+        let files = if files.is_empty() {
+            vec![(String::new(), "")]
+        } else {
+            files
+        };
         Self {
-            file: file.to_string(),
-            source,
+            files,
             diags: Vec::new(),
+        }
+    }
+
+    /// The names of the files, in layer order.
+    pub fn file_names(&self) -> Vec<String> {
+        self.files.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// The name of the file `pos` is in.
+    pub fn file_name(&self, pos: Position) -> &str {
+        self.files
+            .get(pos.source)
+            .or(self.files.first())
+            .map_or("", |(n, _)| n.as_str())
+    }
+
+    /// The text of the file `pos` is in (for [`super::spanned::Spanned::from_scalar`]).
+    pub fn source_text(&self, pos: Position) -> &'s str {
+        self.files
+            .get(pos.source)
+            .or(self.files.first())
+            .map_or("", |(_, t)| t)
+    }
+
+    /// How a message at `here` refers to `other`: "line 7", or "line 7 of FILE" when `other`
+    /// is in another file of a layered config.
+    pub fn line_ref(&self, other: Position, here: Position) -> String {
+        if other.source == here.source {
+            format!("line {}", other.line)
+        } else {
+            format!("line {} of {}", other.line, self.file_name(other))
         }
     }
 
     fn push(&mut self, pos: Position, path: &str, message: String, severity: Severity) {
         self.diags.push(Diagnostic {
-            file: self.file.clone(),
+            file: self.file_name(pos).to_string(),
             line: pos.line,
             col: pos.col,
             key_path: path.to_string(),
@@ -112,10 +150,10 @@ impl<'s> Ctx<'s> {
         for (i, e) in entries.iter().enumerate() {
             if let Some(first) = entries[..i].iter().find(|f| f.key == e.key) {
                 let msg = format!(
-                    "duplicate key `{}` in {} (first at line {})",
+                    "duplicate key `{}` in {} (first at {})",
                     e.key,
                     place(path),
-                    first.key_pos.line
+                    self.line_ref(first.key_pos, e.key_pos)
                 );
                 self.error(e.key_pos, &child(path, &e.key), msg);
                 continue;

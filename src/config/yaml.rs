@@ -127,10 +127,7 @@ fn parse_int(text: &str) -> Option<i128> {
 }
 
 fn position(span: &Span) -> Position {
-    Position {
-        line: span.start.line(),
-        col: span.start.col() + 1,
-    }
+    Position::new(span.start.line(), span.start.col() + 1)
 }
 
 enum Frame {
@@ -177,10 +174,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, Vec<SyntaxError>> {
             Err(e) => {
                 let m = e.marker();
                 return Err(vec![SyntaxError {
-                    pos: Position {
-                        line: m.line(),
-                        col: m.col() + 1,
-                    },
+                    pos: Position::new(m.line(), m.col() + 1),
                     message: format!("YAML syntax error: {}", e.info()),
                 }]);
             }

@@ -1,7 +1,7 @@
 //! The control thread: loads the config, starts the shards, the namer
 //! watchers and the admin server, and turns signals into a graceful drain.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,6 +53,8 @@ pub struct RunOptions {
     pub cores: Option<usize>,
     /// `--log-level`.
     pub log_level: LogLevel,
+    /// `--profile FILE` (repeatable): partial configs merged onto the config, in order.
+    pub profiles: Vec<PathBuf>,
 }
 
 /// Loads and fully validates a config (YAML schema, then dtabs and paths),
@@ -61,7 +63,19 @@ pub struct RunOptions {
 /// # Errors
 /// Every problem found, one line each.
 pub fn load_config(text: &str, name: &str) -> Result<(Config, Vec<RouterPlan>), Vec<String>> {
-    let config = crate::config::load_str(text, name)
+    load_config_layered(text, name, &[])
+}
+
+/// [`load_config`] with profiles merged onto the config, in order (`--profile`).
+///
+/// # Errors
+/// Every problem found, one line each, naming the file it is in.
+pub fn load_config_layered(
+    text: &str,
+    name: &str,
+    profiles: &[crate::config::Layer<'_>],
+) -> Result<(Config, Vec<RouterPlan>), Vec<String>> {
+    let config = crate::config::load_layered(text, name, profiles)
         .map_err(|ds| ds.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     let plans = compile_routers(&config, name)?;
     Ok((config, plans))
@@ -70,7 +84,13 @@ pub fn load_config(text: &str, name: &str) -> Result<(Config, Vec<RouterPlan>), 
 /// `hawser check FILE`: prints diagnostics; returns the exit status
 /// (0 clean, 1 only unsupported features, 2 invalid).
 pub fn check_file(path: &Path) -> u8 {
-    let report = crate::config::check(path);
+    check_file_with_profiles(path, &[])
+}
+
+/// `hawser check FILE --profile P...`: as [`check_file`], with the profiles merged onto the
+/// config in order before it is checked.
+pub fn check_file_with_profiles(path: &Path, profiles: &[PathBuf]) -> u8 {
+    let report = crate::config::check_with_profiles(path, profiles);
     for d in &report.diagnostics {
         println!("{d}");
     }
@@ -105,7 +125,18 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
             "<embedded quickstart.yaml>".to_string(),
         ),
     };
-    let (config, plans) = load_config(&text, &name).map_err(|lines| lines.join("\n"))?;
+    let mut layers = Vec::new();
+    for p in &opts.profiles {
+        let text =
+            std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+        layers.push((p.display().to_string(), text));
+    }
+    let layers: Vec<crate::config::Layer<'_>> = layers
+        .iter()
+        .map(|(name, text)| crate::config::Layer { name, text })
+        .collect();
+    let (config, plans) =
+        load_config_layered(&text, &name, &layers).map_err(|lines| lines.join("\n"))?;
     preflight()?;
     let cpus = pick_cpus(opts.cores.or(config.runtime.cores.map(|n| n.get())))?;
     let info = opts.log_level >= LogLevel::Info;

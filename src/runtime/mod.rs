@@ -15,7 +15,10 @@ mod shard;
 mod signals;
 
 pub use coarse::{CoarseTimers, TICK as COARSE_TICK};
-pub use control::{EMBEDDED_CONFIG, LogLevel, RunOptions, check_file, load_config, run};
+pub use control::{
+    EMBEDDED_CONFIG, LogLevel, RunOptions, check_file, check_file_with_profiles, load_config,
+    load_config_layered, run,
+};
 pub use drain::{ConnGuard, Drain};
 pub use preflight::{preflight, spawn_error_hint};
 pub use shard::ShardMsg;

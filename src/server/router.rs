@@ -64,6 +64,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             Ok(d) => d,
             Err(e) => {
                 let pos = r.dtab.locate(e.offset);
+                let file = config.source_name(pos).unwrap_or(file);
                 errors.push(format!(
                     "{file}:{}:{}: routers[{i}].dtab: {}",
                     pos.line, pos.col, e.message
@@ -75,6 +76,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             Ok(p) => p,
             Err(e) => {
                 let pos = r.dst_prefix.locate(e.offset);
+                let file = config.source_name(pos).unwrap_or(file);
                 errors.push(format!(
                     "{file}:{}:{}: routers[{i}].dstPrefix: {}",
                     pos.line, pos.col, e.message
