@@ -24,16 +24,7 @@ fn peer_of(port: u16, path: &str) -> u64 {
 }
 
 fn get_via(port: u16, path: &str) -> Response {
-    let raw = raw_exchange(
-        port,
-        format!("GET {path} HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n").as_bytes(),
-        Duration::from_secs(10),
-    )
-    .unwrap();
-    parse_responses(&raw)
-        .into_iter()
-        .next()
-        .expect("a response")
+    send(port, path, Some("web"), &[])
 }
 
 #[test]

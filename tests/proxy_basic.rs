@@ -351,24 +351,11 @@ fn upgrade_is_tunnelled_only_after_101() {
 fn two_shards_share_the_port_and_serve_every_connection() {
     let s = setup(2);
     for i in 0..40 {
-        let r = get_host(s.port, "web", &format!("/c/{i}"));
+        let r = send(s.port, &format!("/c/{i}"), Some("web"), &[]);
         assert_eq!(r.status, 200);
     }
     assert!(backend_count(s.backend.port) >= 40);
     let _ = &s.hawser;
-}
-
-fn get_host(port: u16, host: &str, path: &str) -> Response {
-    let raw = raw_exchange(
-        port,
-        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
-        Duration::from_secs(5),
-    )
-    .unwrap();
-    parse_responses(&raw)
-        .into_iter()
-        .next()
-        .expect("a response")
 }
 
 #[test]

@@ -60,29 +60,21 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for (i, r) in config.routers.iter().enumerate() {
-        let dtab = match Dtab::read(&r.dtab.value) {
-            Ok(d) => d,
-            Err(e) => {
-                let pos = r.dtab.locate(e.offset);
-                let file = config.source_name(pos).unwrap_or(file);
-                errors.push(format!(
-                    "{file}:{}:{}: routers[{i}].dtab: {}",
-                    pos.line, pos.col, e.message
-                ));
-                continue;
-            }
+        // A parse error is reported at its position inside the YAML value.
+        let mut located = |what: &str, value: &crate::config::Spanned<String>, offset, msg| {
+            let pos = value.locate(offset);
+            let file = config.source_name(pos).unwrap_or(file);
+            errors.push(format!(
+                "{file}:{}:{}: routers[{i}].{what}: {msg}",
+                pos.line, pos.col
+            ));
         };
-        let prefix = match Path::read(&r.dst_prefix.value) {
-            Ok(p) => p,
-            Err(e) => {
-                let pos = r.dst_prefix.locate(e.offset);
-                let file = config.source_name(pos).unwrap_or(file);
-                errors.push(format!(
-                    "{file}:{}:{}: routers[{i}].dstPrefix: {}",
-                    pos.line, pos.col, e.message
-                ));
-                continue;
-            }
+        let dtab =
+            Dtab::read(&r.dtab.value).map_err(|e| located("dtab", &r.dtab, e.offset, e.message));
+        let prefix = Path::read(&r.dst_prefix.value)
+            .map_err(|e| located("dstPrefix", &r.dst_prefix, e.offset, e.message));
+        let (Ok(dtab), Ok(prefix)) = (dtab, prefix) else {
+            continue;
         };
         let identifiers = r
             .identifiers
