@@ -15,6 +15,11 @@
 
 pub mod backend;
 pub mod client;
+pub mod idle;
 pub mod load;
+pub mod peers;
 pub mod procstat;
+pub mod progress;
+pub mod report;
+pub mod scenario;
 pub mod shape;

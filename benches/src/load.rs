@@ -66,6 +66,8 @@ pub struct LoadReport {
     pub uncorrected: Histogram<u64>,
     /// Requests sent (actual send time) inside the measured window.
     pub sent: u64,
+    /// Requests sent in all, warm-up and tail included (what a proxy's CPU time is divided by).
+    pub total_sent: u64,
     /// Successful responses counted in the window (open loop: intended time in the window;
     /// closed loop: completed in the window).
     pub completed: u64,
@@ -83,6 +85,7 @@ impl LoadReport {
             corrected: new_histogram(),
             uncorrected: new_histogram(),
             sent: 0,
+            total_sent: 0,
             completed: 0,
             errors: BTreeMap::new(),
             reconnects: 0,
@@ -95,6 +98,7 @@ impl LoadReport {
         let _ = self.corrected.add(&other.corrected);
         let _ = self.uncorrected.add(&other.uncorrected);
         self.sent += other.sent;
+        self.total_sent += other.total_sent;
         self.completed += other.completed;
         for (k, v) in other.errors {
             *self.errors.entry(k).or_default() += v;
@@ -320,6 +324,7 @@ async fn drive(
             }
         }
         let sent = Instant::now();
+        report.total_sent += 1;
         if in_window(sent) {
             report.sent += 1;
         }
