@@ -77,7 +77,9 @@ impl Http1Conn {
         let stream = TcpStream::connect_timeout(addr, timeout)
             .await
             .map_err(|e| ExchangeError::Io(e.into()))?;
-        stream.set_nodelay(true).map_err(|e| ExchangeError::Io(e.into()))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| ExchangeError::Io(e.into()))?;
         stream
             .set_read_timeout(Some(timeout))
             .map_err(|e| ExchangeError::Io(e.into()))?;
@@ -131,7 +133,10 @@ impl Http1Conn {
         let mut decoder = BodyDecoder::new(framing, Peer::Upstream, &self.limits);
         let mut got = 0u64;
         loop {
-            match decoder.decode(&mut self.buf).map_err(ExchangeError::Parse)? {
+            match decoder
+                .decode(&mut self.buf)
+                .map_err(ExchangeError::Parse)?
+            {
                 Decoded::Data(d) => got += d.len() as u64,
                 Decoded::Trailers(_) => {}
                 Decoded::Done => break,

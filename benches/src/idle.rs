@@ -29,7 +29,12 @@ pub struct IdleArgs {
     #[arg(long)]
     pub quick: bool,
     /// Proxies to measure.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "hawser,nginx,haproxy")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "hawser,nginx,haproxy"
+    )]
     pub systems: Vec<System>,
     /// CPUs given to each proxy (the first N CPUs this process may use).
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -92,7 +97,11 @@ fn open_one(addr: SocketAddr) -> Result<TcpStream, String> {
             parse_response(&buf, &Limits::default()).map_err(|e| e.reason().to_string())?
         {
             if head.status() != 200 || !head.keep_alive() {
-                return Err(format!("status {} keep-alive {}", head.status(), head.keep_alive()));
+                return Err(format!(
+                    "status {} keep-alive {}",
+                    head.status(),
+                    head.keep_alive()
+                ));
             }
             let want = match response_framing("GET", &head).map_err(|e| e.reason().to_string())? {
                 hawser_http1::Framing::Length(n) => n,

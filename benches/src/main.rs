@@ -181,4 +181,3 @@ fn main() -> ExitCode {
         }
     }
 }
-

@@ -41,7 +41,12 @@ impl System {
     }
 
     /// Every system, in report order.
-    pub const ALL: [System; 4] = [System::Direct, System::Hawser, System::Nginx, System::Haproxy];
+    pub const ALL: [System; 4] = [
+        System::Direct,
+        System::Hawser,
+        System::Nginx,
+        System::Haproxy,
+    ];
 }
 
 /// A running proxy. Dropping it stops the process tree.
@@ -108,9 +113,8 @@ pub struct ProxySetup {
 
 /// True when `prog` is on the PATH.
 pub fn on_path(prog: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(prog).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(prog).is_file()))
 }
 
 /// Finds nginx or haproxy (also in /usr/sbin, which a non-root PATH may lack).
@@ -178,7 +182,10 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
             let prog = find("nginx")
                 .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
             let cfg = dir.join("nginx.conf");
-            write(&cfg, &nginx_config(&dir, port, setup.backend, setup.max_conns))?;
+            write(
+                &cfg,
+                &nginx_config(&dir, port, setup.backend, setup.max_conns),
+            )?;
             let args = vec![
                 "-p".into(),
                 dir.display().to_string(),
@@ -193,8 +200,14 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
             let prog = find("haproxy")
                 .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
             let cfg = dir.join("haproxy.cfg");
-            write(&cfg, &haproxy_config(port, setup.backend, cores, setup.max_conns))?;
-            (prog, vec!["-db".into(), "-f".into(), cfg.display().to_string()])
+            write(
+                &cfg,
+                &haproxy_config(port, setup.backend, cores, setup.max_conns),
+            )?;
+            (
+                prog,
+                vec!["-db".into(), "-f".into(), cfg.display().to_string()],
+            )
         }
     };
     let log = std::fs::File::create(dir.join("stderr.log"))
@@ -241,8 +254,7 @@ pub fn probe(addr: SocketAddr) -> bool {
         return false;
     };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s
-        .write_all(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+    if s.write_all(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
         .is_err()
     {
         return false;

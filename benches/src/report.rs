@@ -39,9 +39,7 @@ pub struct Record {
 }
 
 /// The quantiles plotted and stored per record.
-pub const PLOT_QUANTILES: [f64; 10] = [
-    0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0,
-];
+pub const PLOT_QUANTILES: [f64; 10] = [0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0];
 
 fn find<'a>(records: &'a [Record], system: &str, scenario: &str) -> Option<&'a Record> {
     records
@@ -78,11 +76,7 @@ pub fn markdown(records: &[Record], header: &str, notes: &[String]) -> String {
         }
         s
     };
-    let peers: Vec<&str> = systems
-        .iter()
-        .copied()
-        .filter(|s| *s != "direct")
-        .collect();
+    let peers: Vec<&str> = systems.iter().copied().filter(|s| *s != "direct").collect();
 
     let _ = writeln!(md, "### Throughput (closed loop, max req/s)\n");
     let mut head = "| system | req/s | vs direct |".to_string();
@@ -102,7 +96,15 @@ pub fn markdown(records: &[Record], header: &str, notes: &[String]) -> String {
         let mut line = format!("| {s} | {:.0} | {} |", r.rps, ratio(r.rps, direct_max));
         for p in &peers {
             let other = find(records, p, "max").map(|o| o.rps);
-            let _ = write!(line, " {} |", if s == p { "-".into() } else { ratio(r.rps, other) });
+            let _ = write!(
+                line,
+                " {} |",
+                if s == p {
+                    "-".into()
+                } else {
+                    ratio(r.rps, other)
+                }
+            );
         }
         let _ = write!(
             line,
@@ -122,7 +124,10 @@ pub fn markdown(records: &[Record], header: &str, notes: &[String]) -> String {
         md,
         "| scenario | system | target req/s | achieved | p50 | p99 | p99.9 | added p50 | added p99 | added p99.9 | CPU µs/req | errors |"
     );
-    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let mut scenarios: Vec<&str> = Vec::new();
     for r in records.iter().filter(|r| r.scenario != "max") {
         if !scenarios.contains(&r.scenario.as_str()) {
@@ -180,7 +185,10 @@ pub fn latency_svg(records: &[Record], scenario: &str) -> String {
         .collect();
     let max_us = points.iter().map(|p| p.1).max().unwrap_or(1).max(10) as f64;
     let min_us = points.iter().map(|p| p.1).min().unwrap_or(1).max(1) as f64;
-    let (ylo, yhi) = (min_us.log10().floor(), max_us.log10().ceil().max(min_us.log10().floor() + 1.0));
+    let (ylo, yhi) = (
+        min_us.log10().floor(),
+        max_us.log10().ceil().max(min_us.log10().floor() + 1.0),
+    );
     let px = |x: f64| L + x / 4.0 * (W - L - R);
     let py = |us: f64| H - B - (us.max(1.0).log10() - ylo) / (yhi - ylo) * (H - T - B);
     let mut svg = String::new();
@@ -193,7 +201,13 @@ pub fn latency_svg(records: &[Record], scenario: &str) -> String {
         svg,
         "<text x=\"{L}\" y=\"22\" font-size=\"14\">Latency by percentile, scenario {scenario} (corrected, log scales)</text>"
     );
-    for (x, label) in [(0.30103, "50%"), (1.0, "90%"), (2.0, "99%"), (3.0, "99.9%"), (4.0, "99.99%")] {
+    for (x, label) in [
+        (std::f64::consts::LOG10_2, "50%"),
+        (1.0, "90%"),
+        (2.0, "99%"),
+        (3.0, "99.9%"),
+        (4.0, "99.99%"),
+    ] {
         let _ = writeln!(
             svg,
             "<line x1=\"{0:.1}\" y1=\"{T}\" x2=\"{0:.1}\" y2=\"{1}\" stroke=\"#ddd\"/><text x=\"{0:.1}\" y=\"{2}\" text-anchor=\"middle\">{label}</text>",
@@ -295,7 +309,10 @@ mod tests {
 
     #[test]
     fn svg_has_one_curve_per_system() {
-        let rs = [rec("direct", "rate50", 1.0, 100), rec("hawser", "rate50", 1.0, 300)];
+        let rs = [
+            rec("direct", "rate50", 1.0, 100),
+            rec("hawser", "rate50", 1.0, 300),
+        ];
         let svg = latency_svg(&rs, "rate50");
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains(">hawser</text>"));

@@ -36,7 +36,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECS")]
     pub warmup: Option<f64>,
     /// Fixed rates, in percent of the direct maximum, for the open-loop latency runs.
-    #[arg(long, value_delimiter = ',', default_value = "25,50,75", value_name = "PCT,..")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "25,50,75",
+        value_name = "PCT,.."
+    )]
     pub rates: Vec<u32>,
     /// Keep-alive connections the generator opens (spread over its shards). Default 64
     /// (quick: 32).
@@ -59,7 +64,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "LIST")]
     pub load_cpus: Option<String>,
     /// Systems to measure (direct always runs: the fixed rates are shares of its maximum).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "direct,hawser,nginx,haproxy")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "direct,hawser,nginx,haproxy"
+    )]
     pub systems: Vec<System>,
     /// Request shape. Only http1 exists; HTTP/2 and Thrift are not yet implemented.
     #[arg(long, value_enum, default_value = "http1")]
@@ -136,13 +146,16 @@ pub fn hawser_binary(given: Option<&Path>) -> Result<PathBuf, String> {
     let release = dir.file_name().is_some_and(|n| n == "release");
     eprintln!("hawser-bench: building hawser ({})", bin.display());
     let mut cmd = std::process::Command::new("cargo");
-    cmd.current_dir(root).args(["build", "-q", "-p", "hawser", "--bin", "hawser"]);
+    cmd.current_dir(root)
+        .args(["build", "-q", "-p", "hawser", "--bin", "hawser"]);
     if release {
         cmd.arg("--release");
     }
     let status = cmd.status().map_err(|e| format!("cargo build: {e}"))?;
     if !status.success() || !bin.is_file() {
-        return Err(format!("could not build hawser ({status}); pass --hawser PATH"));
+        return Err(format!(
+            "could not build hawser ({status}); pass --hawser PATH"
+        ));
     }
     Ok(bin)
 }
@@ -154,7 +167,11 @@ struct Resolved {
 }
 
 fn resolve(args: &RunArgs) -> Resolved {
-    let (d, w, c) = if args.quick { (3.0, 0.5, 32) } else { (10.0, 2.0, 64) };
+    let (d, w, c) = if args.quick {
+        (3.0, 0.5, 32)
+    } else {
+        (10.0, 2.0, 64)
+    };
     Resolved {
         duration: Duration::from_secs_f64(args.duration.unwrap_or(d).max(0.1)),
         warmup: Duration::from_secs_f64(args.warmup.unwrap_or(w).max(0.0)),
@@ -295,8 +312,18 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
                 }
             };
             let after = pid.map(procstat::usage);
-            let cpu = before.zip(after).map(|(b, a)| a.cpu_us.saturating_sub(b.cpu_us));
-            let rec = record(system, &scenario, args.protocol, mode, &r, cpu, after.map(|a| a.rss_kib));
+            let cpu = before
+                .zip(after)
+                .map(|(b, a)| a.cpu_us.saturating_sub(b.cpu_us));
+            let rec = record(
+                system,
+                &scenario,
+                args.protocol,
+                mode,
+                &r,
+                cpu,
+                after.map(|a| a.rss_kib),
+            );
             if r.error_count() > 0 {
                 notes.push(format!(
                     "{} {scenario}: {} errors {:?}",
@@ -356,7 +383,8 @@ pub fn write_reports(
 ) -> Result<(), String> {
     let json = serde_json::to_string_pretty(records).map_err(|e| e.to_string())?;
     let w = |name: &str, text: &str| {
-        std::fs::write(out.join(name), text).map_err(|e| format!("{}: {e}", out.join(name).display()))
+        std::fs::write(out.join(name), text)
+            .map_err(|e| format!("{}: {e}", out.join(name).display()))
     };
     w("results.json", &json)?;
     w("results.md", &report::markdown(records, header, notes))?;

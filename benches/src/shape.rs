@@ -104,7 +104,10 @@ mod tests {
             .unwrap();
         assert_eq!(head.method(), "POST");
         assert_eq!(head.header("host"), Some(&b"web"[..]));
-        assert_eq!(head.body_framing().unwrap(), hawser_http1::Framing::Length(5));
+        assert_eq!(
+            head.body_framing().unwrap(),
+            hawser_http1::Framing::Length(5)
+        );
         assert_eq!(&buf[..], b"xxxxx");
     }
 }

@@ -54,7 +54,11 @@ fn open_loop_holds_its_rate_within_two_percent() {
         r.sent
     );
     // Every scheduled request in the window completed, none skipped.
-    assert!((r.completed as i64 - 2000).abs() <= 20, "completed {}", r.completed);
+    assert!(
+        (r.completed as i64 - 2000).abs() <= 20,
+        "completed {}",
+        r.completed
+    );
     assert_eq!(r.error_count(), 0, "errors: {:?}", r.errors);
     assert_eq!(r.corrected.len(), r.completed);
 }
@@ -95,7 +99,11 @@ fn closed_loop_finds_a_rate_and_checks_bodies() {
     let s = spec(b.addr(), Mode::Closed, 4, 0.5);
     let r = run_load(&s).unwrap();
     assert_eq!(r.error_count(), 0, "errors: {:?}", r.errors);
-    assert!(r.rps(s.mode) > 1000.0, "closed loop only {:.0} req/s", r.rps(s.mode));
+    assert!(
+        r.rps(s.mode) > 1000.0,
+        "closed loop only {:.0} req/s",
+        r.rps(s.mode)
+    );
 
     // The same backend, but the generator expects a different size: every exchange fails.
     let mut wrong = spec(b.addr(), Mode::Open { rate: 200.0 }, 1, 0.5);
