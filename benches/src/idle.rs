@@ -148,8 +148,10 @@ pub fn run(args: &IdleArgs) -> Result<Vec<IdleResult>, String> {
         max_conns: conns + 64,
     };
     let mut results = Vec::new();
-    println!("| proxy | connections | RSS before KiB | RSS idle KiB | bytes per connection |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| proxy | connections | RSS before KiB | RSS idle KiB | growth bytes/conn | RSS idle bytes/conn |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
     for &system in args.systems.iter().filter(|s| **s != System::Direct) {
         let proxy = match peers::start(system, &setup) {
             Ok(Some(p)) => p,
@@ -190,13 +192,24 @@ pub fn run(args: &IdleArgs) -> Result<Vec<IdleResult>, String> {
             bytes_per_conn: after.saturating_sub(before) as f64 * 1024.0 / n as f64,
         };
         println!(
-            "| {} | {} | {} | {} | {:.0} |",
-            r.system, r.conns, r.rss_before_kib, r.rss_after_kib, r.bytes_per_conn
+            "| {} | {} | {} | {} | {:.0} | {:.0} |",
+            r.system,
+            r.conns,
+            r.rss_before_kib,
+            r.rss_after_kib,
+            r.bytes_per_conn,
+            r.rss_after_kib as f64 * 1024.0 / n as f64
         );
         results.push(r);
         drop(held);
         drop(proxy);
     }
+    println!(
+        "\nGrowth is RSS (process tree, /proc VmRSS) with the connections idle minus before they were\n\
+         opened. nginx (worker_connections) and HAProxy (maxconn) are configured for N connections\n\
+         and preallocate part of their per-connection state at start, which lands in \"before\";\n\
+         the last column (total idle RSS / N) bounds that from above."
+    );
     let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
     let path = args.out.join("idle.json");
     std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
