@@ -34,6 +34,8 @@ pub struct Record {
     pub rss_kib: Option<u64>,
     /// Failed exchanges in the window.
     pub errors: u64,
+    /// Open loop: requests never sent before the cut-off (overload).
+    pub missed: u64,
     /// (quantile, latency µs) pairs for the latency plot.
     pub percentiles: Vec<(f64, u64)>,
 }
@@ -285,6 +287,7 @@ mod tests {
             cpu_us_per_req: (system != "direct").then_some(10.0),
             rss_kib: (system != "direct").then_some(1000),
             errors: 0,
+            missed: 0,
             percentiles: vec![(0.5, p99 / 2), (0.99, p99), (0.999, p99 * 2)],
         }
     }

@@ -204,6 +204,7 @@ fn record(
         cpu_us_per_req: cpu_us.map(|c| c as f64 / r.total_sent.max(1) as f64),
         rss_kib,
         errors: r.error_count(),
+        missed: r.missed,
         percentiles: PLOT_QUANTILES
             .iter()
             .map(|&q| (q, r.quantile_us(q)))
@@ -336,9 +337,10 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
                 && rec.rps < rate * 0.98
             {
                 notes.push(format!(
-                    "{} {scenario}: achieved {:.0} of {rate:.0} req/s (overloaded; latency includes queueing)",
+                    "{} {scenario}: achieved {:.0} of {rate:.0} req/s (overloaded: latency includes queueing; {} requests still unsent at the cut-off are counted with their wait so far)",
                     system.as_str(),
-                    rec.rps
+                    rec.rps,
+                    r.missed
                 ));
             }
             if system == System::Direct && scenario == "max" {

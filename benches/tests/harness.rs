@@ -116,3 +116,28 @@ fn closed_loop_finds_a_rate_and_checks_bodies() {
         r.errors
     );
 }
+
+#[test]
+fn overload_is_cut_off_and_counted_not_hidden() {
+    // The backend answers one request per 20 ms on its single connection: about 50 req/s
+    // against a schedule of 500 req/s. The run must end soon after its grace period, and the
+    // requests it never sent must still weigh on the corrected latency.
+    let (backend_cpus, _) = cpus();
+    let b = start_backend(&BackendSpec {
+        port: 0,
+        size: 64,
+        latency: Duration::from_millis(20),
+        cpus: backend_cpus,
+        stall: None,
+    })
+    .unwrap();
+    let s = spec(b.addr(), Mode::Open { rate: 500.0 }, 1, 1.0);
+    let began = std::time::Instant::now();
+    let r = run_load(&s).unwrap();
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert!(r.missed >= 300, "missed {}", r.missed);
+    assert!(r.rps(s.mode) < 100.0, "{}", r.rps(s.mode));
+    assert_eq!(r.corrected.len(), r.completed + r.missed);
+    assert!(r.quantile_us(0.5) >= 500_000, "p50 {}", r.quantile_us(0.5));
+}
