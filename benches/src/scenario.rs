@@ -71,6 +71,11 @@ pub struct RunArgs {
         default_value = "direct,hawser,nginx,haproxy"
     )]
     pub systems: Vec<System>,
+    /// What the fixed rates are shares of: `direct` (the direct maximum, the standard
+    /// comparison) or `slowest` (the lowest maximum of all systems, so every system can hold
+    /// every rate and latency compares unloaded proxies).
+    #[arg(long, value_enum, default_value = "direct")]
+    pub rate_base: RateBase,
     /// Request shape. Only http1 exists; HTTP/2 and Thrift are not yet implemented.
     #[arg(long, value_enum, default_value = "http1")]
     pub protocol: Protocol,
@@ -80,6 +85,15 @@ pub struct RunArgs {
     /// Install nginx and HAProxy with apt-get before running (needs root).
     #[arg(long)]
     pub install_peers: bool,
+}
+
+/// What the fixed rates are shares of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RateBase {
+    /// The direct run's maximum.
+    Direct,
+    /// The lowest maximum among the systems measured.
+    Slowest,
 }
 
 /// The CPU split of a run.
@@ -273,91 +287,114 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         expect_body: Some(args.size as u64),
         timeout: Duration::from_secs(5),
     };
-    let mut records = Vec::new();
-    let mut direct_max = None;
+    // Every system is started first (idle proxies cost nothing measurable) so that the fixed
+    // rates can be chosen after all maxima are known.
+    let mut running: Vec<(System, Option<peers::Proxy>)> = Vec::new();
     for &system in &systems {
         progress.phase(&format!("{}: starting", system.as_str()), 0.0);
-        let proxy = match peers::start(system, &setup) {
-            Ok(p) => p,
+        match peers::start(system, &setup) {
+            Ok(p) => running.push((system, p)),
             Err(peers::Skipped(why)) => {
                 progress.note(&format!("skipped {}: {why}", system.as_str()));
                 notes.push(format!("{} skipped: {why}", system.as_str()));
-                continue;
             }
-        };
+        }
+    }
+    let mut records = Vec::new();
+    let measure = |system: System,
+                   proxy: &Option<peers::Proxy>,
+                   scenario: &str,
+                   mode: Mode,
+                   notes: &mut Vec<String>|
+     -> Option<Record> {
+        progress.phase(&format!("{} {scenario}", system.as_str()), per_run);
         let addr = proxy.as_ref().map_or(backend.addr(), |p| p.addr());
         let pid = proxy.as_ref().map(|p| p.pid());
-        let mut phases: Vec<(String, Mode)> = vec![("max".into(), Mode::Closed)];
-        if let Some(max) = direct_max {
-            for &pct in &args.rates {
-                let rate = max * f64::from(pct) / 100.0;
-                phases.push((format!("rate{pct}"), Mode::Open { rate }));
+        let before = pid.map(procstat::usage);
+        let spec = LoadSpec {
+            addr,
+            mode,
+            ..base.clone()
+        };
+        let r = match run_load(&spec) {
+            Ok(r) => r,
+            Err(e) => {
+                notes.push(format!("{} {scenario} failed: {e}", system.as_str()));
+                progress.note(&format!("{} {scenario} failed: {e}", system.as_str()));
+                return None;
             }
+        };
+        let after = pid.map(procstat::usage);
+        let cpu = before
+            .zip(after)
+            .map(|(b, a)| a.cpu_us.saturating_sub(b.cpu_us));
+        let rec = record(
+            system,
+            scenario,
+            args.protocol,
+            mode,
+            &r,
+            cpu,
+            after.map(|a| a.rss_kib),
+        );
+        if r.error_count() > 0 {
+            notes.push(format!(
+                "{} {scenario}: {} errors {:?}",
+                system.as_str(),
+                r.error_count(),
+                r.errors
+            ));
         }
-        let mut i = 0;
-        while let Some((scenario, mode)) = phases.get(i).cloned() {
-            i += 1;
-            progress.phase(&format!("{} {scenario}", system.as_str()), per_run);
-            let before = pid.map(procstat::usage);
-            let spec = LoadSpec {
-                addr,
-                mode,
-                ..base.clone()
-            };
-            let r = match run_load(&spec) {
-                Ok(r) => r,
-                Err(e) => {
-                    notes.push(format!("{} {scenario} failed: {e}", system.as_str()));
-                    progress.note(&format!("{} {scenario} failed: {e}", system.as_str()));
-                    break;
-                }
-            };
-            let after = pid.map(procstat::usage);
-            let cpu = before
-                .zip(after)
-                .map(|(b, a)| a.cpu_us.saturating_sub(b.cpu_us));
-            let rec = record(
-                system,
-                &scenario,
-                args.protocol,
-                mode,
-                &r,
-                cpu,
-                after.map(|a| a.rss_kib),
-            );
-            if r.error_count() > 0 {
-                notes.push(format!(
-                    "{} {scenario}: {} errors {:?}",
-                    system.as_str(),
-                    r.error_count(),
-                    r.errors
-                ));
-            }
-            if let Mode::Open { rate } = mode
-                && rec.rps < rate * 0.98
-            {
-                notes.push(format!(
-                    "{} {scenario}: achieved {:.0} of {rate:.0} req/s (overloaded: latency includes queueing; {} requests still unsent at the cut-off are counted with their wait so far)",
-                    system.as_str(),
-                    rec.rps,
-                    r.missed
-                ));
-            }
-            if system == System::Direct && scenario == "max" {
-                direct_max = Some(rec.rps);
-                for &pct in &args.rates {
-                    let rate = rec.rps * f64::from(pct) / 100.0;
-                    phases.push((format!("rate{pct}"), Mode::Open { rate }));
-                }
-            }
+        if let Mode::Open { rate } = mode
+            && rec.rps < rate * 0.98
+        {
+            notes.push(format!(
+                "{} {scenario}: achieved {:.0} of {rate:.0} req/s (overloaded: latency includes queueing; {} requests still unsent at the cut-off are counted with their wait so far)",
+                system.as_str(),
+                rec.rps,
+                r.missed
+            ));
+        }
+        Some(rec)
+    };
+    for (system, proxy) in &running {
+        if let Some(rec) = measure(*system, proxy, "max", Mode::Closed, &mut notes) {
             records.push(rec);
         }
-        drop(proxy);
     }
+    let max_of = |s: System| {
+        records
+            .iter()
+            .find(|r| r.system == s.as_str() && r.scenario == "max")
+            .map(|r| r.rps)
+    };
+    let base_rate = match args.rate_base {
+        RateBase::Direct => max_of(System::Direct),
+        RateBase::Slowest => running
+            .iter()
+            .filter_map(|(s, _)| max_of(*s))
+            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r)))),
+    };
+    match base_rate {
+        Some(base_rate) if base_rate > 0.0 => {
+            for (system, proxy) in &running {
+                for &pct in &args.rates {
+                    let rate = base_rate * f64::from(pct) / 100.0;
+                    let scenario = format!("rate{pct}");
+                    let mode = Mode::Open { rate };
+                    if let Some(rec) = measure(*system, proxy, &scenario, mode, &mut notes) {
+                        records.push(rec);
+                    }
+                }
+            }
+        }
+        _ => notes.push("no maximum to base the fixed rates on: latency runs skipped".into()),
+    }
+    drop(running);
     progress.finish();
     drop(backend);
     let header = format!(
-        "## hawser-bench results\n\n- date: {}\n- command: `{command_line}`\n- protocol {}, {} connections, {} s measured after {} s warm-up per run, response {} B, request body {} B, backend latency {} µs\n- proxy CPUs: {} (taskset); generator and backend CPUs: {}",
+        "## hawser-bench results\n\n- date: {}\n- command: `{command_line}`\n- protocol {}, {} connections, {} s measured after {} s warm-up per run, response {} B, request body {} B, backend latency {} µs\n- fixed rates: {:?}% of the {} maximum ({})\n- proxy CPUs: {} (taskset); generator and backend CPUs: {}",
         today(),
         args.protocol.as_str(),
         res.connections,
@@ -366,6 +403,12 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         args.size,
         args.request_size,
         args.latency_us,
+        args.rates,
+        match args.rate_base {
+            RateBase::Direct => "direct",
+            RateBase::Slowest => "slowest system's",
+        },
+        base_rate.map_or_else(|| "none".into(), |r| format!("{r:.0} req/s")),
         format_cpu_list(&cpus.proxy),
         format_cpu_list(&cpus.load),
     );
