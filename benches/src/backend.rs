@@ -1,0 +1,266 @@
+//! The fast HTTP/1.1 backend shipped with the harness: one glommio shard per CPU, each binding
+//! the port with `SO_REUSEPORT`, answering every request with `200 OK` and a fixed-size body
+//! prepared once, after an optional fixed latency. Pipelined requests are answered in order.
+//!
+//! For the harness's own tests it can stall a whole shard once (a blocking sleep, like a GC
+//! pause), which is what coordinated-omission correction is checked against. It does not route,
+//! log, or look at request bodies beyond framing them.
+
+use std::cell::Cell;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::{TcpListener, TcpStream};
+use glommio::{LocalExecutorBuilder, Placement};
+use hawser_http1::{BodyDecoder, Decoded, Limits, Peer, take_request};
+
+/// A one-time stall of every backend shard: after `after_requests` requests on a shard, that
+/// shard's thread sleeps for `pause` (nothing on it runs meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    /// Requests answered before the stall.
+    pub after_requests: u64,
+    /// How long the shard stops.
+    pub pause: Duration,
+}
+
+/// How to run the backend.
+#[derive(Debug, Clone)]
+pub struct BackendSpec {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Response body size in bytes.
+    pub size: usize,
+    /// Added before each response.
+    pub latency: Duration,
+    /// One shard per CPU.
+    pub cpus: Vec<usize>,
+    /// Optional one-time stall (tests).
+    pub stall: Option<Stall>,
+}
+
+/// A running backend. Dropping it stops the shards (within about 50 ms).
+pub struct Backend {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    handles: Vec<glommio::ExecutorJoinHandle<()>>,
+}
+
+impl Backend {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Blocks until the shards exit (never, unless stopped from elsewhere).
+    pub fn wait(mut self) {
+        for h in std::mem::take(&mut self.handles) {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for h in std::mem::take(&mut self.handles) {
+            let _ = h.join();
+        }
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+///
+/// # Errors
+/// When no socket can be bound.
+pub fn free_port() -> Result<u16, String> {
+    let l = StdListener::bind("127.0.0.1:0").map_err(|e| format!("bind 127.0.0.1:0: {e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local_addr: {e}"))
+}
+
+/// The full response every request gets.
+pub fn response_bytes(size: usize) -> Bytes {
+    let mut out = BytesMut::with_capacity(96 + size);
+    out.put_slice(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n");
+    out.put_slice(format!("Content-Length: {size}\r\n\r\n").as_bytes());
+    out.put_bytes(b'x', size);
+    out.freeze()
+}
+
+/// Starts the backend and returns once every shard listens.
+///
+/// # Errors
+/// When no CPU is given, a shard cannot start or the port cannot be bound.
+pub fn start_backend(spec: &BackendSpec) -> Result<Backend, String> {
+    if spec.cpus.is_empty() {
+        return Err("no CPUs for the backend".into());
+    }
+    let port = if spec.port == 0 {
+        free_port()?
+    } else {
+        spec.port
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+    let mut backend = Backend {
+        addr,
+        stop: stop.clone(),
+        handles: Vec::new(),
+    };
+    for (i, &cpu) in spec.cpus.iter().enumerate() {
+        let ready = ready_tx.clone();
+        let stop = stop.clone();
+        let spec = spec.clone();
+        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("bench-backend-{i}"))
+            .io_memory(512 * 1024)
+            .spawn(move || serve_shard(addr, spec, stop, ready))
+            .map_err(|e| format!("backend shard on CPU {cpu}: {e}"))?;
+        backend.handles.push(h);
+    }
+    drop(ready_tx);
+    for _ in 0..spec.cpus.len() {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err("a backend shard exited early".into()),
+        }
+    }
+    Ok(backend)
+}
+
+async fn serve_shard(
+    addr: SocketAddr,
+    spec: BackendSpec,
+    stop: Arc<AtomicBool>,
+    ready: std::sync::mpsc::Sender<Result<(), String>>,
+) {
+    let listener = match TcpListener::bind(addr) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = ready.send(Err(format!("backend: bind {addr}: {e}")));
+            return;
+        }
+    };
+    let _ = ready.send(Ok(()));
+    let shared = Rc::new(ShardState {
+        response: response_bytes(spec.size),
+        latency: spec.latency,
+        stall: spec.stall,
+        answered: Cell::new(0),
+    });
+    loop {
+        let accept = async { Some(listener.accept().await) };
+        let tick = async {
+            glommio::timer::sleep(Duration::from_millis(50)).await;
+            None
+        };
+        match futures_lite::future::or(accept, tick).await {
+            Some(Ok(stream)) => {
+                let shared = shared.clone();
+                glommio::spawn_local(async move { serve_conn(stream, shared).await }).detach();
+            }
+            Some(Err(_)) => glommio::timer::sleep(Duration::from_millis(1)).await,
+            None => {}
+        }
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+    }
+}
+
+struct ShardState {
+    response: Bytes,
+    latency: Duration,
+    stall: Option<Stall>,
+    answered: Cell<u64>,
+}
+
+async fn serve_conn(mut stream: TcpStream, shared: Rc<ShardState>) {
+    let _ = stream.set_nodelay(true);
+    let limits = Limits::default();
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut out = BytesMut::with_capacity(16 * 1024);
+    loop {
+        // Answer every complete request in the buffer, then write once.
+        loop {
+            let head = match take_request(&mut buf, &limits) {
+                Ok(Some(h)) => h,
+                Ok(None) => break,
+                Err(e) => {
+                    let msg = format!(
+                        "HTTP/1.1 {} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        e.status(),
+                        e.reason()
+                    );
+                    out.put_slice(msg.as_bytes());
+                    let _ = stream.write_all(&out).await;
+                    return;
+                }
+            };
+            let Ok(framing) = head.body_framing() else {
+                return;
+            };
+            let mut body = BodyDecoder::new(framing, Peer::Downstream, &limits);
+            loop {
+                match body.decode(&mut buf) {
+                    Ok(Decoded::Done) => break,
+                    Ok(Decoded::Data(_) | Decoded::Trailers(_)) => {}
+                    Ok(Decoded::NeedMore) => {
+                        if !fill(&mut stream, &mut buf).await {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+            if !shared.latency.is_zero() {
+                glommio::timer::sleep(shared.latency).await;
+            }
+            let n = shared.answered.get() + 1;
+            shared.answered.set(n);
+            if let Some(stall) = shared.stall
+                && n == stall.after_requests
+            {
+                // Deliberately blocks the whole shard, like a process pause.
+                std::thread::sleep(stall.pause);
+            }
+            out.put_slice(&shared.response);
+            if !head.keep_alive() {
+                let _ = stream.write_all(&out).await;
+                return;
+            }
+        }
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() {
+                return;
+            }
+            out.clear();
+        }
+        if !fill(&mut stream, &mut buf).await {
+            return;
+        }
+    }
+}
+
+/// Reads more into `buf`; false on EOF or error.
+async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> bool {
+    let len = buf.len();
+    if buf.capacity() - len < 4096 {
+        buf.reserve(16 * 1024);
+    }
+    let room = buf.capacity() - len;
+    buf.resize(len + room, 0);
+    let r = stream.read(&mut buf[len..]).await;
+    let n = r.unwrap_or(0);
+    buf.truncate(len + n);
+    n > 0
+}

@@ -1,0 +1,25 @@
+//! hawser-bench: the load harness that measures hawser side by side with a direct baseline,
+//! nginx and HAProxy, in one run, as ratios.
+//!
+//! - [`load`]: the open-loop (coordinated-omission corrected) and closed-loop load generator on
+//!   its own glommio shards, with HdrHistogram latencies.
+//! - [`client`]: one checked HTTP/1.1 keep-alive exchange per request.
+//! - [`backend`]: the fast HTTP/1.1 backend.
+//! - [`shape`]: request shapes (HTTP/1.1 now; HTTP/2 and Thrift not yet).
+//! - [`peers`], [`procstat`]: starting the proxies with generated configs, pinned with taskset,
+//!   and reading their CPU time and RSS from /proc.
+//! - [`scenario`], [`report`], [`progress`]: the comparison runner and its outputs.
+//! - [`idle`]: idle keep-alive connection memory per proxy.
+//!
+//! It measures; it does not tune the host (see `tuning/`) and does not judge the numbers.
+
+pub mod backend;
+pub mod client;
+pub mod idle;
+pub mod load;
+pub mod peers;
+pub mod procstat;
+pub mod progress;
+pub mod report;
+pub mod scenario;
+pub mod shape;

@@ -1,0 +1,371 @@
+//! The load generator: many keep-alive connections spread over its own glommio shards (one
+//! pinned thread per CPU it is given), driven open loop at a fixed rate or closed loop as fast as
+//! responses come back.
+//!
+//! Open loop and coordinated omission: every request has an intended send time on a fixed
+//! schedule (connection `k` of `n` at total rate `r` sends at `start + k/r + i*n/r`). Latency is
+//! measured from the intended time, not from when the request actually left, and a connection
+//! that falls behind sends its overdue requests back to back instead of skipping them. A server
+//! stall therefore shows up as the many slow requests users would have seen, not as one. The
+//! uncorrected latency (from the actual send) is kept beside it so the two can be compared.
+//!
+//! It does not pipeline (one request in flight per connection), retry, or read a config file.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use glommio::{LocalExecutorBuilder, Placement};
+use hdrhistogram::Histogram;
+
+use crate::client::{ExchangeError, Http1Conn};
+use crate::shape::RequestShape;
+
+/// How requests are paced.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// A fixed total rate in requests per second, coordinated-omission corrected.
+    Open {
+        /// Requests per second over all connections.
+        rate: f64,
+    },
+    /// Each connection sends its next request as soon as the previous response is complete.
+    Closed,
+}
+
+/// One load run.
+#[derive(Debug, Clone)]
+pub struct LoadSpec {
+    /// Where to connect.
+    pub addr: SocketAddr,
+    /// What to send.
+    pub shape: RequestShape,
+    /// Open or closed loop.
+    pub mode: Mode,
+    /// Keep-alive connections in all (spread evenly over the shards).
+    pub connections: usize,
+    /// Measured time, after the warm-up.
+    pub duration: Duration,
+    /// Time run (on the same schedule) before measuring starts.
+    pub warmup: Duration,
+    /// One generator shard per CPU in this list.
+    pub cpus: Vec<usize>,
+    /// Expected response body size; a different size is an error. `None`: any size.
+    pub expect_body: Option<u64>,
+    /// Connect and read timeout.
+    pub timeout: Duration,
+}
+
+/// What a run measured. Latencies are in microseconds.
+#[derive(Debug, Clone)]
+pub struct LoadReport {
+    /// Latency from the intended send time (open loop) or the send (closed loop).
+    pub corrected: Histogram<u64>,
+    /// Latency from the actual send time.
+    pub uncorrected: Histogram<u64>,
+    /// Requests sent (actual send time) inside the measured window.
+    pub sent: u64,
+    /// Requests sent in all, warm-up and tail included (what a proxy's CPU time is divided by).
+    pub total_sent: u64,
+    /// Successful responses counted in the window (open loop: intended time in the window;
+    /// closed loop: completed in the window).
+    pub completed: u64,
+    /// Failed exchanges in the window, by kind.
+    pub errors: BTreeMap<String, u64>,
+    /// Open loop: requests in the window still unsent at the cut-off (the end of the window plus
+    /// a grace of a quarter of the duration, at least 1 s). Their latency is recorded in
+    /// `corrected` as a lower bound (cut-off minus intended time) so an overload stays visible.
+    pub missed: u64,
+    /// Connections opened after the first (the server closed or an exchange failed).
+    pub reconnects: u64,
+    /// The measured window.
+    pub duration: Duration,
+}
+
+impl LoadReport {
+    fn empty(duration: Duration) -> LoadReport {
+        LoadReport {
+            corrected: new_histogram(),
+            uncorrected: new_histogram(),
+            sent: 0,
+            total_sent: 0,
+            completed: 0,
+            missed: 0,
+            errors: BTreeMap::new(),
+            reconnects: 0,
+            duration,
+        }
+    }
+
+    fn merge(&mut self, other: LoadReport) {
+        // Same bounds on both sides: adding cannot fail.
+        let _ = self.corrected.add(&other.corrected);
+        let _ = self.uncorrected.add(&other.uncorrected);
+        self.sent += other.sent;
+        self.total_sent += other.total_sent;
+        self.completed += other.completed;
+        self.missed += other.missed;
+        for (k, v) in other.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+        self.reconnects += other.reconnects;
+    }
+
+    /// Total failed exchanges.
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Achieved requests per second: sends in the window (open loop) or completions (closed).
+    pub fn rps(&self, mode: Mode) -> f64 {
+        let n = match mode {
+            Mode::Open { .. } => self.sent,
+            Mode::Closed => self.completed,
+        };
+        n as f64 / self.duration.as_secs_f64()
+    }
+
+    /// Corrected latency at quantile `q` (0..=1), in microseconds.
+    pub fn quantile_us(&self, q: f64) -> u64 {
+        self.corrected.value_at_quantile(q)
+    }
+}
+
+/// A histogram from 1 µs to 100 s with three significant digits.
+pub fn new_histogram() -> Histogram<u64> {
+    // Valid constant bounds: this cannot fail.
+    Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
+}
+
+/// glommio's registered-buffer memory per generator shard (small: starts under 8 MiB memlock).
+const IO_MEMORY: usize = 512 * 1024;
+
+/// Runs the load and merges every shard's measurements.
+///
+/// # Errors
+/// When a shard cannot start or its first connections cannot be opened.
+pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
+    if spec.cpus.is_empty() {
+        return Err("no CPUs for the generator".into());
+    }
+    if spec.connections == 0 {
+        return Err("at least one connection is needed".into());
+    }
+    if let Mode::Open { rate } = spec.mode
+        && !(rate > 0.0 && rate.is_finite())
+    {
+        return Err(format!("rate must be positive, got {rate}"));
+    }
+    let shards = spec.cpus.len().min(spec.connections);
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+    let mut start_txs = Vec::new();
+    let mut handles = Vec::new();
+    let mut first_conn = 0;
+    for (s, &cpu) in spec.cpus.iter().take(shards).enumerate() {
+        let count = spec.connections / shards + usize::from(s < spec.connections % shards);
+        let (start_tx, start_rx) = mpsc::channel::<Instant>();
+        start_txs.push(start_tx);
+        let ready = ready_tx.clone();
+        let shard = ShardPlan {
+            spec: spec.clone(),
+            first_conn,
+            count,
+        };
+        first_conn += count;
+        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
+            .name(&format!("bench-gen-{s}"))
+            .io_memory(IO_MEMORY)
+            .spawn(move || run_shard(shard, ready, start_rx))
+            .map_err(|e| format!("generator shard on CPU {cpu}: {e}"))?;
+        handles.push(h);
+    }
+    drop(ready_tx);
+    let mut failure = None;
+    for _ in 0..shards {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failure = Some(e),
+            Err(_) => failure = Some("a generator shard exited early".into()),
+        }
+    }
+    if failure.is_none() {
+        let start = Instant::now() + Duration::from_millis(5);
+        for tx in &start_txs {
+            let _ = tx.send(start);
+        }
+    }
+    drop(start_txs);
+    let mut total = LoadReport::empty(spec.duration);
+    for h in handles {
+        match h.join() {
+            Ok(Some(r)) => total.merge(r),
+            Ok(None) => {}
+            Err(e) => failure = failure.or(Some(format!("generator shard failed: {e}"))),
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(total),
+    }
+}
+
+struct ShardPlan {
+    spec: LoadSpec,
+    first_conn: usize,
+    count: usize,
+}
+
+async fn run_shard(
+    plan: ShardPlan,
+    ready: mpsc::Sender<Result<(), String>>,
+    start_rx: mpsc::Receiver<Instant>,
+) -> Option<LoadReport> {
+    let spec = &plan.spec;
+    let request = spec.shape.encode();
+    let mut conns = Vec::with_capacity(plan.count);
+    for _ in 0..plan.count {
+        match connect(spec, &request).await {
+            Ok(c) => conns.push(c),
+            Err(e) => {
+                let _ = ready.send(Err(format!("connect to {}: {}", spec.addr, e.label())));
+                return None;
+            }
+        }
+    }
+    let _ = ready.send(Ok(()));
+    // Blocking here is fine: nothing else runs on this shard before the start.
+    let start = start_rx.recv().ok()?;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, conn)| {
+            let spec = spec.clone();
+            let request = request.clone();
+            let k = plan.first_conn + i;
+            glommio::spawn_local(async move { drive(conn, &spec, request, k, start).await })
+        })
+        .collect();
+    let mut report = LoadReport::empty(spec.duration);
+    for t in tasks {
+        report.merge(t.await);
+    }
+    Some(report)
+}
+
+async fn connect(spec: &LoadSpec, request: &bytes::Bytes) -> Result<Http1Conn, ExchangeError> {
+    Http1Conn::connect(
+        spec.addr,
+        request.clone(),
+        spec.shape.method(),
+        spec.expect_body,
+        spec.timeout,
+    )
+    .await
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Drives one connection: connection `k` of the run, schedule starting at `start`.
+async fn drive(
+    mut conn: Http1Conn,
+    spec: &LoadSpec,
+    request: bytes::Bytes,
+    k: usize,
+    start: Instant,
+) -> LoadReport {
+    let mut report = LoadReport::empty(spec.duration);
+    let window_start = start + spec.warmup;
+    let end = window_start + spec.duration;
+    let in_window = |t: Instant| t >= window_start && t < end;
+    let cutoff = end + (spec.duration / 4).max(Duration::from_secs(1));
+    let (phase, interval) = match spec.mode {
+        Mode::Open { rate } => (
+            Duration::from_secs_f64(k as f64 / rate),
+            Duration::from_secs_f64(spec.connections as f64 / rate),
+        ),
+        Mode::Closed => (Duration::ZERO, Duration::ZERO),
+    };
+    let mut i: u32 = 0;
+    let mut broken = false;
+    loop {
+        let now = Instant::now();
+        let intended = match spec.mode {
+            Mode::Open { .. } => {
+                let t = start + phase + interval * i;
+                i = i.saturating_add(1);
+                if t >= end {
+                    break;
+                }
+                if now >= cutoff {
+                    // Overloaded past the grace period: give up on the rest of the schedule,
+                    // recording each unsent request's wait so far as a lower bound.
+                    let mut t = t;
+                    while t < end {
+                        if in_window(t) {
+                            report.missed += 1;
+                            report.corrected.saturating_record(micros(now - t));
+                        }
+                        t = start + phase + interval * i;
+                        i = i.saturating_add(1);
+                    }
+                    break;
+                }
+                if t > now {
+                    glommio::timer::sleep(t - now).await;
+                }
+                t
+            }
+            Mode::Closed => {
+                if now >= end {
+                    break;
+                }
+                now
+            }
+        };
+        if broken || !conn.reusable() {
+            match connect(spec, &request).await {
+                Ok(c) => {
+                    conn = c;
+                    broken = false;
+                    report.reconnects += 1;
+                }
+                Err(e) => {
+                    if in_window(intended) {
+                        *report.errors.entry(e.label()).or_default() += 1;
+                    }
+                    broken = true;
+                    if spec.mode == Mode::Closed {
+                        glommio::timer::sleep(Duration::from_millis(10)).await;
+                    }
+                    continue;
+                }
+            }
+        }
+        let sent = Instant::now();
+        report.total_sent += 1;
+        if in_window(sent) {
+            report.sent += 1;
+        }
+        let result = conn.exchange().await;
+        let done = Instant::now();
+        let counted = match spec.mode {
+            Mode::Open { .. } => in_window(intended),
+            Mode::Closed => in_window(done),
+        };
+        if !counted {
+            continue;
+        }
+        match result {
+            Ok(()) => {
+                report.completed += 1;
+                report.corrected.saturating_record(micros(done - intended));
+                report.uncorrected.saturating_record(micros(done - sent));
+            }
+            Err(e) => *report.errors.entry(e.label()).or_default() += 1,
+        }
+    }
+    report
+}

@@ -1,0 +1,183 @@
+//! The `hawser-bench` command line: the comparison runner (default), the backend, a single load
+//! run and the idle-connection memory check.
+
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use hawser_bench::backend::{BackendSpec, start_backend};
+use hawser_bench::idle::IdleArgs;
+use hawser_bench::load::{LoadSpec, Mode, run_load};
+use hawser_bench::procstat::{allowed_cpus, parse_cpu_list};
+use hawser_bench::scenario::RunArgs;
+use hawser_bench::shape::{Protocol, RequestShape};
+
+/// hawser's load harness.
+///
+/// Without a subcommand it runs the comparison: the same HTTP/1.1 keep-alive workload direct to
+/// a built-in backend, then through hawser, nginx and HAProxy (each pinned with taskset to the
+/// same proxy cores; generator and backend on the other cores). For each: the maximum rate
+/// (closed loop), p50/p99/p99.9 latency at 25/50/75% of the direct maximum (open loop,
+/// coordinated-omission corrected), proxy CPU µs per request and RSS. Writes OUT/results.md,
+/// OUT/results.json and OUT/latency.svg.
+///
+/// Request shapes: HTTP/1.1 only; HTTP/2 and Thrift shapes and backends are not yet implemented.
+///
+/// Quick start: cargo run --release -p hawser-bench -- --quick --out /tmp/bench
+#[derive(Parser, Debug)]
+#[command(name = "hawser-bench", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Run the fast HTTP/1.1 backend until killed: every request gets 200 with SIZE bytes.
+    Backend {
+        /// Port on 127.0.0.1 (every shard binds it with SO_REUSEPORT).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Response body size in bytes.
+        #[arg(long, default_value_t = 64, value_name = "BYTES")]
+        size: usize,
+        /// Latency added before each response, in microseconds.
+        #[arg(long, default_value_t = 0, value_name = "US")]
+        latency_us: u64,
+        /// CPUs to run shards on, one shard each (e.g. 1 or 2-3). Default: every allowed CPU.
+        #[arg(long, value_name = "LIST")]
+        cpus: Option<String>,
+    },
+    /// One load run against an address; prints rate, errors and latency percentiles.
+    Load {
+        /// Target address, e.g. 127.0.0.1:4140.
+        #[arg(long)]
+        addr: SocketAddr,
+        /// Open loop at this many requests per second (coordinated-omission corrected).
+        /// Without it: closed loop, as fast as responses come back.
+        #[arg(long, value_name = "RPS")]
+        rate: Option<f64>,
+        /// Keep-alive connections.
+        #[arg(long, default_value_t = 64, value_name = "N")]
+        connections: usize,
+        /// Seconds measured.
+        #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+        duration: f64,
+        /// Seconds of load before measuring.
+        #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+        warmup: f64,
+        /// Generator CPUs, one shard each. Default: every allowed CPU.
+        #[arg(long, value_name = "LIST")]
+        cpus: Option<String>,
+        /// Host header (the logical name a proxy routes on).
+        #[arg(long, default_value = "web")]
+        host: String,
+        /// Request body size in bytes (0: GET, otherwise POST).
+        #[arg(long, default_value_t = 0, value_name = "BYTES")]
+        request_size: usize,
+        /// Expected response body size; a different size counts as an error.
+        #[arg(long, value_name = "BYTES")]
+        expect_size: Option<u64>,
+        /// Request shape. Only http1 exists; HTTP/2 and Thrift are not yet implemented.
+        #[arg(long, value_enum, default_value = "http1")]
+        protocol: Protocol,
+    },
+    /// Idle-connection memory: N keep-alive connections through each proxy, one request each,
+    /// then idle; reports each proxy's RSS growth per connection.
+    Idle(IdleArgs),
+}
+
+fn cpus_or_all(list: Option<&str>) -> Result<Vec<usize>, String> {
+    list.map_or_else(|| Ok(allowed_cpus()), parse_cpu_list)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        None => {
+            let line = std::env::args().collect::<Vec<_>>().join(" ");
+            hawser_bench::scenario::run(&cli.run, &line).map(|_| {
+                let md = cli.run.out.join("results.md");
+                if let Ok(text) = std::fs::read_to_string(&md) {
+                    println!("{text}");
+                }
+                println!("wrote {}", cli.run.out.display());
+            })
+        }
+        Some(Cmd::Backend {
+            port,
+            size,
+            latency_us,
+            cpus,
+        }) => cpus_or_all(cpus.as_deref()).and_then(|cpus| {
+            let b = start_backend(&BackendSpec {
+                port,
+                size,
+                latency: Duration::from_micros(latency_us),
+                cpus,
+                stall: None,
+            })?;
+            eprintln!("hawser-bench backend listening on {}", b.addr());
+            b.wait();
+            Ok(())
+        }),
+        Some(Cmd::Load {
+            addr,
+            rate,
+            connections,
+            duration,
+            warmup,
+            cpus,
+            host,
+            request_size,
+            expect_size,
+            protocol,
+        }) => cpus_or_all(cpus.as_deref()).and_then(|cpus| {
+            let shape = match protocol {
+                Protocol::Http1 => RequestShape::http1(&host, request_size),
+            };
+            let mode = rate.map_or(Mode::Closed, |rate| Mode::Open { rate });
+            let r = run_load(&LoadSpec {
+                addr,
+                shape,
+                mode,
+                connections,
+                duration: Duration::from_secs_f64(duration.max(0.1)),
+                warmup: Duration::from_secs_f64(warmup.max(0.0)),
+                cpus,
+                expect_body: expect_size,
+                timeout: Duration::from_secs(5),
+            })?;
+            println!(
+                "{:.0} req/s ({} completed, {} errors {:?}, {} reconnects)",
+                r.rps(mode),
+                r.completed,
+                r.error_count(),
+                r.errors,
+                r.reconnects
+            );
+            for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+                println!(
+                    "p{:<6} {:>9} µs corrected {:>9} µs uncorrected",
+                    q * 100.0,
+                    r.corrected.value_at_quantile(q),
+                    r.uncorrected.value_at_quantile(q)
+                );
+            }
+            Ok(())
+        }),
+        Some(Cmd::Idle(args)) => hawser_bench::idle::run(&args).map(|_| ()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hawser-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The systems under test and how to start them: hawser, nginx and HAProxy as child processes
+//! pinned with `taskset` to the proxy CPUs, each with a config generated here following its
+//! best practice for a keep-alive reverse proxy (upstream keepalive, one worker or thread,
+//! logging off). `direct` is the baseline with no proxy.
+//!
+//! It does not install anything unless asked (`install_peers`), and never touches the system's
+//! own nginx or HAProxy configuration: every file lives in a fresh work directory.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::backend::free_port;
+use crate::procstat::format_cpu_list;
+
+/// A system the runner measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum System {
+    /// No proxy: the generator talks to the backend.
+    Direct,
+    /// hawser (`runtime.cores` = the proxy core count).
+    Hawser,
+    /// nginx, one worker process, upstream keepalive.
+    Nginx,
+    /// HAProxy, one thread per proxy core, `http-reuse always`.
+    Haproxy,
+}
+
+impl System {
+    /// The name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            System::Direct => "direct",
+            System::Hawser => "hawser",
+            System::Nginx => "nginx",
+            System::Haproxy => "haproxy",
+        }
+    }
+
+    /// Every system, in report order.
+    pub const ALL: [System; 4] = [
+        System::Direct,
+        System::Hawser,
+        System::Nginx,
+        System::Haproxy,
+    ];
+}
+
+/// A running proxy. Dropping it stops the process tree.
+pub struct Proxy {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Proxy {
+    /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The root process id (its descendants are found through /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let tree = crate::procstat::process_tree(self.child.id());
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Whatever is left of the tree (nginx workers if the master died first).
+        for pid in tree {
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Why a system was not measured.
+#[derive(Debug, Clone)]
+pub struct Skipped(pub String);
+
+/// What the proxies need to know.
+#[derive(Debug, Clone)]
+pub struct ProxySetup {
+    /// The backend every proxy forwards to.
+    pub backend: SocketAddr,
+    /// CPUs the proxy is pinned to.
+    pub cpus: Vec<usize>,
+    /// Where generated configs and logs go.
+    pub workdir: PathBuf,
+    /// The hawser binary.
+    pub hawser: PathBuf,
+    /// Most client connections the proxy must accept.
+    pub max_conns: usize,
+}
+
+/// True when `prog` is on the PATH.
+pub fn on_path(prog: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(prog).is_file()))
+}
+
+/// Finds nginx or haproxy (also in /usr/sbin, which a non-root PATH may lack).
+fn find(prog: &str) -> Option<PathBuf> {
+    if on_path(prog) {
+        return Some(PathBuf::from(prog));
+    }
+    ["/usr/sbin", "/usr/local/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join(prog))
+        .find(|p| p.is_file())
+}
+
+/// Installs nginx and HAProxy with apt-get (needs root).
+///
+/// # Errors
+/// When apt-get fails.
+pub fn install_peers() -> Result<(), String> {
+    for args in [
+        &["update", "-q"][..],
+        &["install", "-y", "-q", "nginx-light", "haproxy"][..],
+    ] {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("apt-get: {e}"))?;
+        if !status.success() {
+            return Err(format!("apt-get {} failed: {status}", args.join(" ")));
+        }
+    }
+    Ok(())
+}
+
+/// Starts `system` behind `setup` and waits until it answers. `Ok(None)` for `direct`.
+///
+/// # Errors
+/// [`Skipped`] when the program is missing, fails to start or never answers.
+pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skipped> {
+    let port = free_port().map_err(Skipped)?;
+    let dir = setup.workdir.join(system.as_str());
+    std::fs::create_dir_all(&dir).map_err(|e| Skipped(format!("{}: {e}", dir.display())))?;
+    let cores = setup.cpus.len().max(1);
+    let (prog, args): (PathBuf, Vec<String>) = match system {
+        System::Direct => return Ok(None),
+        System::Hawser => {
+            if !setup.hawser.is_file() {
+                return Err(Skipped(format!(
+                    "hawser binary not found at {} (cargo build --release -p hawser)",
+                    setup.hawser.display()
+                )));
+            }
+            let admin = free_port().map_err(Skipped)?;
+            let cfg = dir.join("hawser.yaml");
+            write(&cfg, &hawser_config(port, admin, setup.backend, cores))?;
+            let args = vec![
+                "run".into(),
+                cfg.display().to_string(),
+                "--log-level".into(),
+                "error".into(),
+            ];
+            (setup.hawser.clone(), args)
+        }
+        System::Nginx => {
+            let prog = find("nginx")
+                .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
+            let cfg = dir.join("nginx.conf");
+            write(
+                &cfg,
+                &nginx_config(&dir, port, setup.backend, setup.max_conns),
+            )?;
+            let args = vec![
+                "-p".into(),
+                dir.display().to_string(),
+                "-e".into(),
+                dir.join("error.log").display().to_string(),
+                "-c".into(),
+                cfg.display().to_string(),
+            ];
+            (prog, args)
+        }
+        System::Haproxy => {
+            let prog = find("haproxy")
+                .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
+            let cfg = dir.join("haproxy.cfg");
+            write(
+                &cfg,
+                &haproxy_config(port, setup.backend, cores, setup.max_conns),
+            )?;
+            (
+                prog,
+                vec!["-db".into(), "-f".into(), cfg.display().to_string()],
+            )
+        }
+    };
+    let log = std::fs::File::create(dir.join("stderr.log"))
+        .map_err(|e| Skipped(format!("log file: {e}")))?;
+    let child = Command::new("taskset")
+        .arg("-c")
+        .arg(format_cpu_list(&setup.cpus))
+        .arg(&prog)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| Skipped(format!("taskset {}: {e}", prog.display())))?;
+    let mut proxy = Proxy {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = proxy.child.try_wait() {
+            let err = std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
+            return Err(Skipped(format!(
+                "{} exited at start ({status}): {}",
+                system.as_str(),
+                err.trim()
+            )));
+        }
+        if probe(proxy.addr) {
+            return Ok(Some(proxy));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(Skipped(format!("{} never answered 200", system.as_str())))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Skipped> {
+    std::fs::write(path, text).map_err(|e| Skipped(format!("{}: {e}", path.display())))
+}
+
+/// One blocking `GET /` with `Host: web`: true on a `200`.
+pub fn probe(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// hawser: the `Host` header names the service; every service goes to the backend.
+pub fn hawser_config(port: u16, admin: u16, backend: SocketAddr, cores: usize) -> String {
+    format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}\n\
+         routers:\n\
+         - protocol: http\n  \
+           label: bench\n  \
+           dtab: /svc => /$/inet/{}/{};\n  \
+           servers: [{{ip: 127.0.0.1, port: {port}}}]\n\
+         runtime: {{cores: {cores}}}\n",
+        backend.ip(),
+        backend.port()
+    )
+}
+
+/// nginx: one worker, no access log, upstream keepalive with HTTP/1.1 and no `Connection`.
+pub fn nginx_config(dir: &Path, port: u16, backend: SocketAddr, max_conns: usize) -> String {
+    let mut c = String::new();
+    let _ = write!(
+        c,
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
+         worker_rlimit_nofile {nofile};\n\
+         events {{ worker_connections {conns}; multi_accept on; }}\n\
+         http {{\n  access_log off;\n  keepalive_requests 1000000;\n  keepalive_timeout 300s;\n\
+         \x20 client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n\
+         \x20 upstream be {{ server {backend}; keepalive 256; keepalive_requests 1000000; }}\n\
+         \x20 server {{\n    listen 127.0.0.1:{port} reuseport backlog=4096;\n\
+         \x20   location / {{ proxy_pass http://be; proxy_http_version 1.1; \
+         proxy_set_header Connection \"\"; proxy_buffering on; }}\n  }}\n}}\n",
+        pid = dir.join("nginx.pid").display(),
+        dir = dir.display(),
+        nofile = 2 * max_conns + 1024,
+        conns = 2 * max_conns + 512,
+    );
+    c
+}
+
+/// HAProxy: `nbthread` = proxy cores, no logging, keep-alive both sides, `http-reuse always`.
+pub fn haproxy_config(port: u16, backend: SocketAddr, threads: usize, max_conns: usize) -> String {
+    format!(
+        "global\n  nbthread {threads}\n  maxconn {maxconn}\n\n\
+         defaults\n  mode http\n  option http-keep-alive\n  http-reuse always\n  \
+         timeout connect 5s\n  timeout client 300s\n  timeout server 300s\n  \
+         timeout http-keep-alive 300s\n\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\n\
+         backend be\n  server s1 {backend}\n",
+        maxconn = max_conns + 512,
+    )
+}
