@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use bytes::BytesMut;
 use futures_lite::{AsyncRead, AsyncWrite};
@@ -49,18 +49,26 @@ impl Scratch {
         buf: &mut BytesMut,
         max: usize,
     ) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, stream, buf, max)).await
+    }
+
+    /// Poll-style [`Scratch::read_max`] for hand-written futures.
+    pub fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        stream: &mut TcpStream,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Poll<io::Result<usize>> {
         let max = max.clamp(1, SCRATCH_SIZE);
-        poll_fn(|cx| {
-            let mut scratch = self.0.borrow_mut();
-            match Pin::new(&mut *stream).poll_read(cx, &mut scratch[..max]) {
-                Poll::Ready(Ok(n)) => {
-                    buf.extend_from_slice(&scratch[..n]);
-                    Poll::Ready(Ok(n))
-                }
-                other => other,
+        let mut scratch = self.0.borrow_mut();
+        match Pin::new(&mut *stream).poll_read(cx, &mut scratch[..max]) {
+            Poll::Ready(Ok(n)) => {
+                buf.extend_from_slice(&scratch[..n]);
+                Poll::Ready(Ok(n))
             }
-        })
-        .await
+            other => other,
+        }
     }
 }
 

@@ -61,6 +61,48 @@ impl CoarseTimers {
         }
     }
 
+    /// Poll-style deadline for hand-written futures: true once `deadline`
+    /// has passed (noticed by a sweep, or already past at registration),
+    /// else registers `cx`'s waker in `slot`. The caller must call
+    /// [`CoarseTimers::unregister`] with the slot when it is done.
+    pub fn poll_expired(
+        &self,
+        deadline: Instant,
+        slot: &mut Option<usize>,
+        cx: &Context<'_>,
+    ) -> bool {
+        match *slot {
+            None => {
+                if Instant::now() >= deadline {
+                    return true;
+                }
+                *slot = Some(self.insert(deadline, cx.waker()));
+                false
+            }
+            Some(i) => {
+                let mut slots = self.slots.borrow_mut();
+                let Some(Some(s)) = slots.get_mut(i) else {
+                    return true;
+                };
+                if s.fired {
+                    return true;
+                }
+                match &s.waker {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => s.waker = Some(cx.waker().clone()),
+                }
+                false
+            }
+        }
+    }
+
+    /// Frees a slot registered by [`CoarseTimers::poll_expired`].
+    pub fn unregister(&self, slot: &mut Option<usize>) {
+        if let Some(i) = slot.take() {
+            self.remove(i);
+        }
+    }
+
     /// Wakes every timeout whose deadline is at or before `now`; returns how many.
     pub fn fire(&self, now: Instant) -> usize {
         let mut woken = Vec::new();
@@ -116,9 +158,7 @@ pin_project_lite::pin_project! {
     impl<'a, F> PinnedDrop for Timeout<'a, F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(i) = this.slot.take() {
-                this.timers.remove(i);
-            }
+            this.timers.unregister(this.slot);
         }
     }
 }
@@ -131,25 +171,8 @@ impl<T, F: Future<Output = io::Result<T>>> Future for Timeout<'_, F> {
         if let Poll::Ready(r) = this.fut.poll(cx) {
             return Poll::Ready(r);
         }
-        match *this.slot {
-            None => {
-                if Instant::now() >= *this.deadline {
-                    return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
-                }
-                *this.slot = Some(this.timers.insert(*this.deadline, cx.waker()));
-            }
-            Some(i) => {
-                let mut slots = this.timers.slots.borrow_mut();
-                if let Some(Some(s)) = slots.get_mut(i) {
-                    if s.fired {
-                        return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
-                    }
-                    match &s.waker {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        _ => s.waker = Some(cx.waker().clone()),
-                    }
-                }
-            }
+        if this.timers.poll_expired(*this.deadline, this.slot, cx) {
+            return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
         }
         Poll::Pending
     }

@@ -4,7 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// Shared (within one shard) drain state.
 #[derive(Default)]
@@ -72,6 +72,28 @@ impl Drain {
             Poll::Pending
         })
         .await
+    }
+
+    /// Poll-style [`Drain::wait`] for hand-written futures: true once
+    /// draining has begun, else registers `cx`'s waker in `slot`. The caller
+    /// must call [`Drain::unregister`] with the slot when it is done.
+    pub fn poll_draining(&self, slot: &mut Option<usize>, cx: &Context<'_>) -> bool {
+        if self.draining.get() {
+            return true;
+        }
+        let mut ws = self.waiters.borrow_mut();
+        match *slot {
+            Some(i) => ws.set(i, cx.waker()),
+            None => *slot = Some(ws.insert(cx.waker())),
+        }
+        false
+    }
+
+    /// Frees a slot registered by [`Drain::poll_draining`].
+    pub fn unregister(&self, slot: &mut Option<usize>) {
+        if let Some(i) = slot.take() {
+            self.waiters.borrow_mut().remove(i);
+        }
     }
 
     /// Resolves once no downstream connection is open.
