@@ -2,7 +2,7 @@
 //!
 //! A service-mesh proxy that keeps linkerd 1.x's model (YAML config, dtabs,
 //! namers, `l5d-*` headers) on a thread-per-core io_uring engine: one pinned
-//! glommio executor per core, sharing nothing on the request path.
+//! executor per core (`runtime::exec`), sharing nothing on the request path.
 //!
 //! The crate is organised by concern (see DESIGN.md): `runtime` (shards and
 //! the control thread), `net` (sockets), `server`/`client` (protocol drivers

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use glommio::net::TcpStream;
+use crate::net::TcpStream;
 
 /// Pool limits, from the router's `client` config.
 #[derive(Debug, Clone, Copy)]
@@ -95,13 +95,7 @@ impl Pool {
     /// The connect error, or `TimedOut` after the connect timeout.
     pub async fn connect(&self, addr: SocketAddr) -> io::Result<Upstream> {
         self.connects.set(self.connects.get() + 1);
-        let stream = TcpStream::connect_timeout(addr, self.settings.connect_timeout)
-            .await
-            .map_err(|e| match e {
-                glommio::GlommioError::IoError(e) => e,
-                glommio::GlommioError::TimedOut(_) => io::ErrorKind::TimedOut.into(),
-                other => io::Error::other(other.to_string()),
-            })?;
+        let stream = TcpStream::connect_timeout(addr, self.settings.connect_timeout).await?;
         stream.set_nodelay(true).ok();
         Ok(Upstream {
             stream,

@@ -237,8 +237,9 @@ pub struct RuntimeConfig {
     /// `cores`: how many shards (one pinned executor per core). `None`: all online CPUs (the
     /// command line's `--cores` overrides either).
     pub cores: Option<NonZeroUsize>,
-    /// `ioMemoryKiB` (default 512 KiB, at least 512): glommio's io_uring registered-buffer
-    /// memory per shard; the default starts under the stock 8 MiB locked-memory limit.
+    /// `ioMemoryKiB` (default 512 KiB, at least 512): reserved. It sized glommio's
+    /// registered-buffer memory per shard; hawser's own runtime registers no buffers, so the
+    /// key is accepted and validated but sizes nothing.
     #[serde(rename = "ioMemory")]
     pub io_memory: ByteSize,
     /// `drainTimeoutMs` (default 10 s; linkerd's `admin.shutdownGraceMs` sets it too): how

@@ -1,8 +1,8 @@
-//! Reading and writing glommio streams without per-connection read buffers.
+//! Reading and writing shard streams without per-connection read buffers.
 //!
-//! glommio's plain `TcpStream` reads with a direct `recv` into the slice it
-//! is given and only falls back to an io_uring readiness poll when the socket
-//! is empty, so the slice is needed only for the duration of one `poll_read`.
+//! [`TcpStream`] reads with a direct `recv` into the slice it is given and
+//! waits on the reactor's readiness flags when the socket is empty, so the
+//! slice is needed only for the duration of one `poll_read`.
 //! That lets every connection of a shard share one scratch buffer: a
 //! connection's own `BytesMut` is allocated only while it holds unparsed
 //! bytes, and an idle keep-alive connection holds no buffer at all.
@@ -10,12 +10,10 @@
 use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
-use futures_lite::{AsyncRead, AsyncWrite};
-use glommio::net::TcpStream;
+use super::TcpStream;
 
 /// Size of the shard-wide scratch buffer used for every read.
 pub const SCRATCH_SIZE: usize = 64 * 1024;
@@ -62,7 +60,7 @@ impl Scratch {
     ) -> Poll<io::Result<usize>> {
         let max = max.clamp(1, SCRATCH_SIZE);
         let mut scratch = self.0.borrow_mut();
-        match Pin::new(&mut *stream).poll_read(cx, &mut scratch[..max]) {
+        match stream.poll_read(cx, &mut scratch[..max]) {
             Poll::Ready(Ok(n)) => {
                 buf.extend_from_slice(&scratch[..n]);
                 Poll::Ready(Ok(n))
@@ -78,7 +76,7 @@ impl Scratch {
 /// The socket's error, or `WriteZero` when the peer stopped reading.
 pub async fn write_all(stream: &mut TcpStream, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
-        let n = poll_fn(|cx| Pin::new(&mut *stream).poll_write(cx, data)).await?;
+        let n = poll_fn(|cx| stream.poll_write(cx, data)).await?;
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
@@ -89,5 +87,5 @@ pub async fn write_all(stream: &mut TcpStream, mut data: &[u8]) -> io::Result<()
 
 /// Shuts down the write side (sends FIN) and ignores errors: the peer may be gone.
 pub async fn close_write(stream: &mut TcpStream) {
-    let _ = poll_fn(|cx| Pin::new(&mut *stream).poll_close(cx)).await;
+    let _ = stream.shutdown_write();
 }

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, IntoRawFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -33,17 +32,12 @@ pub fn bind_std_reuseport(addr: SocketAddr) -> io::Result<std::net::TcpListener>
     Ok(sock.into())
 }
 
-/// Binds a glommio listener for the calling shard.
+/// Binds a listener for the calling shard, registered with its reactor.
 ///
-/// Must be called from inside a glommio executor.
+/// Must be called from inside the shard's runtime (`runtime::exec::run`).
 ///
 /// # Errors
 /// Returns the OS error when the socket cannot be created or bound.
-pub fn bind_reuseport(addr: SocketAddr) -> io::Result<glommio::net::TcpListener> {
-    let std_listener = bind_std_reuseport(addr)?;
-    let fd = std_listener.into_raw_fd();
-    // SAFETY: `fd` was just released by `into_raw_fd` from a listening TCP
-    // socket we own, so nothing else will close or use it; glommio takes
-    // sole ownership and closes it on drop.
-    Ok(unsafe { glommio::net::TcpListener::from_raw_fd(fd) })
+pub fn bind_reuseport(addr: SocketAddr) -> io::Result<super::TcpListener> {
+    Ok(super::TcpListener::from_std(bind_std_reuseport(addr)?))
 }

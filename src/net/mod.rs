@@ -6,7 +6,9 @@
 
 mod io;
 mod listen;
+mod stream;
 
 pub use io::{SCRATCH_SIZE, Scratch, close_write, write_all};
 
 pub use listen::{bind_reuseport, bind_std_reuseport};
+pub use stream::{TcpListener, TcpStream};

@@ -1,9 +1,8 @@
 //! Coarse per-shard timeouts for the request path.
 //!
-//! glommio timers are exact but each one touches the reactor's timer queue
-//! and can re-arm an io_uring timeout when it becomes (or stops being) the
-//! earliest; with a timeout around every read of every connection that is
-//! real kernel work per request. Protocol timeouts (idle keep-alive, header
+//! Exact timers ([`super::exec::sleep`]) are kept in the reactor's ordered
+//! timer map, an insert and a remove in a tree per timeout; with a timeout
+//! around every read of every connection that is real work per request. Protocol timeouts (idle keep-alive, header
 //! deadline, body stalls) do not need that precision, so they register here
 //! instead: a slab insert and remove, no syscall. One task per shard sweeps
 //! the slab every [`TICK`] and wakes what expired, so a timeout fires up to

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, unbounded};
-use glommio::{LocalExecutorBuilder, Placement};
 
+use super::exec;
 use super::shard::{ShardMsg, ShardSpec, run_shard};
 use super::{ShutdownEvent, pick_cpus, preflight, spawn_error_hint, watch_signals};
 use crate::admin::{AdminBackend, spawn_admin};
@@ -160,7 +160,7 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
         }
     }
     let routers = Arc::new(plans);
-    let io_memory = config.runtime.io_memory.as_usize();
+    let debug = opts.log_level >= LogLevel::Debug;
     let (ready_tx, ready_rx) = unbounded();
     let mut shard_txs: Vec<Sender<ShardMsg>> = Vec::new();
     let mut handles = Vec::new();
@@ -174,10 +174,29 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
             rx,
             ready: ready_tx.clone(),
         };
-        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
-            .name(&format!("hawser-shard-{index}"))
-            .io_memory(io_memory)
-            .spawn(move || run_shard(spec))
+        let ready = ready_tx.clone();
+        let h = std::thread::Builder::new()
+            .name(format!("hawser-shard-{index}"))
+            .spawn(move || {
+                let fail = |e: &dyn std::fmt::Display| {
+                    let _ = ready.send(Err(spawn_error_hint(&format!(
+                        "shard {index} on CPU {cpu}: {e}"
+                    ))));
+                };
+                if let Err(e) = pin_to_cpu(cpu) {
+                    fail(&format_args!("cannot pin the thread: {e}"));
+                    return;
+                }
+                let shard = run_shard(spec);
+                let mode = move |m: exec::RingMode| {
+                    if debug {
+                        eprintln!("hawser: shard {index}: io_uring set up as {m:?}");
+                    }
+                };
+                if let Err(e) = exec::run_with(shard, mode) {
+                    fail(&e);
+                }
+            })
             .map_err(|e| spawn_error_hint(&format!("shard {index} on CPU {cpu}: {e}")))?;
         handles.push(h);
     }
@@ -259,6 +278,26 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
         eprintln!("hawser: stopped");
     }
     Ok(())
+}
+
+/// Pins the calling thread to `cpu`.
+fn pin_to_cpu(cpu: usize) -> std::io::Result<()> {
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: `set` is a plain bitmask initialised by CPU_ZERO; `cpu` is
+    // below CPU_SETSIZE; the size passed is the set's size.
+    let rc = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// What the admin server sees.

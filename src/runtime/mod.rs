@@ -1,4 +1,5 @@
-//! The engine: one pinned glommio executor (shard) per core, plus the
+//! The engine: one pinned executor (shard) per core on hawser's own
+//! io_uring runtime ([`exec`]), plus the
 //! control thread that starts them, feeds them updates by message and
 //! handles signals.
 //!
@@ -10,6 +11,7 @@
 mod coarse;
 mod control;
 mod drain;
+pub mod exec;
 mod preflight;
 mod shard;
 mod signals;
@@ -20,6 +22,7 @@ pub use control::{
     load_config_layered, run,
 };
 pub use drain::{ConnGuard, Drain};
+pub use exec::{Task, sleep, spawn_blocking, spawn_local};
 pub use preflight::{preflight, spawn_error_hint};
 pub use shard::ShardMsg;
 pub use signals::{ShutdownEvent, watch_signals};

@@ -1,6 +1,7 @@
 //! Start-up checks for what io_uring needs, with messages that name the fix.
 
-/// Locked memory glommio insists on before it creates a ring.
+/// Locked memory asked of the host before any ring is created (older kernels
+/// charge io_uring rings to it).
 const MIN_MEMLOCK: u64 = 512 * 1024;
 
 /// Checks the kernel and limits before any shard starts.

@@ -1,4 +1,4 @@
-//! One shard: a pinned glommio executor that binds every server with
+//! One shard: a pinned executor (`exec`) that binds every server with
 //! `SO_REUSEPORT`, serves connections, and applies control messages
 //! between requests.
 
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use futures_lite::future;
 
+use super::exec::{sleep, spawn_local};
 use super::{COARSE_TICK, CoarseTimers, Drain};
 use crate::discovery::NamerTable;
 use crate::net::{Scratch, bind_reuseport};
@@ -50,9 +51,9 @@ pub async fn run_shard(spec: ShardSpec) {
     let timers = Rc::new(CoarseTimers::default());
     {
         let timers = timers.clone();
-        glommio::spawn_local(async move {
+        spawn_local(async move {
             loop {
-                glommio::timer::sleep(COARSE_TICK).await;
+                sleep(COARSE_TICK).await;
                 timers.fire(Instant::now());
             }
         })
@@ -82,7 +83,7 @@ pub async fn run_shard(spec: ShardSpec) {
                 timers: timers.clone(),
             });
             let drain = drain.clone();
-            accept_tasks.push(glommio::spawn_local(async move {
+            accept_tasks.push(spawn_local(async move {
                 loop {
                     let accepted = future::or(async { Some(listener.accept().await) }, async {
                         drain.wait().await;
@@ -91,11 +92,8 @@ pub async fn run_shard(spec: ShardSpec) {
                     .await;
                     match accepted {
                         None => break,
-                        Some(Ok(stream)) => {
-                            let peer = stream
-                                .peer_addr()
-                                .unwrap_or_else(|_| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
-                            glommio::spawn_local(serve_http1(stream, peer, env.clone())).detach();
+                        Some(Ok((stream, peer))) => {
+                            spawn_local(serve_http1(stream, peer, env.clone())).detach();
                         }
                         Some(Err(e)) => {
                             // EMFILE and friends: back off briefly instead of spinning.
@@ -106,7 +104,7 @@ pub async fn run_shard(spec: ShardSpec) {
                                     .map(|a| a.to_string())
                                     .unwrap_or_default()
                             );
-                            glommio::timer::sleep(Duration::from_millis(10)).await;
+                            sleep(Duration::from_millis(10)).await;
                         }
                     }
                 }
@@ -119,7 +117,7 @@ pub async fn run_shard(spec: ShardSpec) {
 
     let mut last_sweep = Instant::now();
     let deadline = loop {
-        glommio::timer::sleep(CONTROL_TICK).await;
+        sleep(CONTROL_TICK).await;
         let mut drain_at = None;
         while let Ok(msg) = spec.rx.try_recv() {
             match msg {
@@ -143,7 +141,7 @@ pub async fn run_shard(spec: ShardSpec) {
         t.await;
     }
     let left = deadline.saturating_duration_since(Instant::now());
-    future::or(drain.idle(), glommio::timer::sleep(left)).await;
+    future::or(drain.idle(), sleep(left)).await;
     if drain.open_connections() > 0 {
         eprintln!(
             "hawser: shard {}: drain timeout with {} connection(s) open; closing them",

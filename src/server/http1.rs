@@ -13,14 +13,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use glommio::net::TcpStream;
 use hawser_http1 as h1;
 
 use super::error::{ProxyError, encode_l5d_err};
 use super::router::{Routed, Router};
 use super::tunnel::tunnel;
 use crate::client::Upstream;
-use crate::net::{Scratch, close_write, write_all};
+use crate::net::{Scratch, TcpStream, close_write, write_all};
 use crate::runtime::{CoarseTimers, Drain};
 
 /// How long a keep-alive connection may sit idle between requests.
@@ -820,7 +819,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
 }
 
 /// Size in bytes of one connection task's future: what an idle keep-alive
-/// connection costs in user memory besides glommio's task header (it holds
+/// connection costs in user memory besides its task header and reactor slot (it holds
 /// no buffer while idle).
 pub fn connection_future_size() -> usize {
     fn size<F>(_: fn(TcpStream, SocketAddr, Rc<ConnEnv>) -> F) -> usize {
@@ -841,7 +840,7 @@ mod tests {
         let n = super::connection_future_size();
         eprintln!(
             "connection future: {n} bytes (TcpStream {}, wait future {})",
-            std::mem::size_of::<glommio::net::TcpStream>(),
+            std::mem::size_of::<crate::net::TcpStream>(),
             super::wait_future_size()
         );
         assert!(n < 1024, "an idle connection's future is {n} bytes");

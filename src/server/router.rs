@@ -468,15 +468,14 @@ impl Router {
                 Err(_) => {
                     let host = inet.host.to_string();
                     let port = inet.port;
-                    glommio::executor()
-                        .spawn_blocking(move || {
-                            use std::net::ToSocketAddrs;
-                            (host.as_str(), port)
-                                .to_socket_addrs()
-                                .map(|a| a.collect::<Vec<_>>())
-                                .unwrap_or_default()
-                        })
-                        .await
+                    crate::runtime::spawn_blocking(move || {
+                        use std::net::ToSocketAddrs;
+                        (host.as_str(), port)
+                            .to_socket_addrs()
+                            .map(|a| a.collect::<Vec<_>>())
+                            .unwrap_or_default()
+                    })
+                    .await
                 }
             }
         } else {

@@ -9,11 +9,9 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_lite::{AsyncRead, AsyncWrite};
-use glommio::net::TcpStream;
+use crate::net::TcpStream;
 
 const BUF: usize = 16 * 1024;
 
@@ -49,7 +47,7 @@ impl Half {
     ) -> Poll<io::Result<()>> {
         loop {
             if self.start < self.end {
-                match Pin::new(&mut *to).poll_write(cx, &self.buf[self.start..self.end]) {
+                match to.poll_write(cx, &self.buf[self.start..self.end]) {
                     Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                     Poll::Ready(Ok(n)) => self.start += n,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
@@ -59,14 +57,14 @@ impl Half {
             }
             if self.eof {
                 if !self.shut {
-                    let _ = Pin::new(&mut *to).poll_close(cx);
+                    let _ = to.shutdown_write();
                     self.shut = true;
                 }
                 return Poll::Ready(Ok(()));
             }
             self.start = 0;
             self.end = 0;
-            match Pin::new(&mut *from).poll_read(cx, &mut self.buf) {
+            match from.poll_read(cx, &mut self.buf) {
                 Poll::Ready(Ok(0)) => self.eof = true,
                 Poll::Ready(Ok(n)) => {
                     self.end = n;
