@@ -469,6 +469,7 @@ impl Reactor {
     }
 
     /// Sources currently registered (for tests and debugging).
+    #[cfg(test)]
     pub fn live_sources(&self) -> usize {
         self.slots.iter().filter(|s| s.live).count()
     }
