@@ -12,8 +12,8 @@ use std::future::poll_fn;
 use std::io;
 use std::task::{Context, Poll};
 
-use bytes::BytesMut;
 use super::TcpStream;
+use bytes::BytesMut;
 
 /// Size of the shard-wide scratch buffer used for every read.
 pub const SCRATCH_SIZE: usize = 64 * 1024;

@@ -225,8 +225,7 @@ impl TcpListener {
         .await?;
         // SAFETY: accept4 returned a fresh descriptor that we now own.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
-        let peer = sockaddr_to_std(&storage)
-            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let peer = sockaddr_to_std(&storage).unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
         Ok((TcpStream::from_fd(fd, true), peer))
     }
 

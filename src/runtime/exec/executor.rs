@@ -87,7 +87,9 @@ pub fn run_with<T: 'static>(
     on_ready: impl FnOnce(RingMode),
 ) -> io::Result<T> {
     if RUNNING.with(Cell::get) {
-        return Err(io::Error::other("a runtime is already running on this thread"));
+        return Err(io::Error::other(
+            "a runtime is already running on this thread",
+        ));
     }
     let reactor = Reactor::new()?;
     on_ready(reactor.mode());

@@ -190,5 +190,9 @@ fn pending_tasks_are_dropped_when_the_main_future_ends() {
     s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let mut b = [0u8; 1];
     use std::io::Read;
-    assert_eq!(s.read(&mut b).unwrap(), 0, "the parked task's socket was closed");
+    assert_eq!(
+        s.read(&mut b).unwrap(),
+        0,
+        "the parked task's socket was closed"
+    );
 }
