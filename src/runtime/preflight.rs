@@ -61,8 +61,7 @@ pub fn spawn_error_hint(err: &str) -> String {
     {
         format!(
             "{err}: io_uring could not lock memory; raise the locked-memory limit \
-             (`ulimit -l 65536`, or LimitMEMLOCK=64M under systemd) or lower \
-             runtime.ioMemoryKiB (see tuning/README.md)"
+             (`ulimit -l 65536`, or LimitMEMLOCK=64M under systemd; see tuning/README.md)"
         )
     } else if lower.contains("operation not permitted")
         || lower.contains("function not implemented")
