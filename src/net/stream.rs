@@ -24,8 +24,8 @@ struct Registered {
 }
 
 impl Registered {
-    fn new(fd: OwnedFd, writable: bool) -> Self {
-        let id = with_reactor(|r| r.register(fd.as_raw_fd(), writable));
+    fn new(fd: OwnedFd, readable: bool, writable: bool) -> Self {
+        let id = with_reactor(|r| r.register(fd.as_raw_fd(), readable, writable));
         Registered { fd, id }
     }
 
@@ -70,9 +70,9 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    fn from_fd(fd: OwnedFd, connected: bool) -> Self {
+    fn from_fd(fd: OwnedFd, readable: bool, writable: bool) -> Self {
         TcpStream {
-            inner: Registered::new(fd, connected),
+            inner: Registered::new(fd, readable, writable),
         }
     }
 
@@ -98,7 +98,10 @@ impl TcpStream {
         };
         // SAFETY: `into_raw_fd` releases the socket we own to the OwnedFd.
         let fd = unsafe { OwnedFd::from_raw_fd(sock.into_raw_fd()) };
-        let stream = TcpStream::from_fd(fd, !in_progress);
+        // Nothing can be waiting to be read on a connection we just opened
+        // (the poll's arming reports it if so): no speculative first read,
+        // and no stale readiness for the pool's liveness check.
+        let stream = TcpStream::from_fd(fd, false, !in_progress);
         if in_progress {
             let wait = std::future::poll_fn(|cx| {
                 if with_reactor(|r| r.poll_ready(stream.inner.id, Direction::Write, cx)) {
@@ -144,6 +147,13 @@ impl TcpStream {
             // MSG_NOSIGNAL turns a write to a closed peer into EPIPE.
             unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) }
         })
+    }
+
+    /// False when the reactor has seen no read-side event (data, FIN,
+    /// error) since a read emptied the socket: an idle connection in that
+    /// state is clean as of the shard's last kernel entry, without a syscall.
+    pub fn read_event_pending(&self) -> bool {
+        with_reactor(|r| r.read_pending(self.inner.id))
     }
 
     /// Shuts down the write side (sends FIN).
@@ -195,7 +205,7 @@ impl TcpListener {
     /// Takes over a bound, listening, non-blocking std listener.
     pub fn from_std(l: std::net::TcpListener) -> Self {
         TcpListener {
-            inner: Registered::new(OwnedFd::from(l), false),
+            inner: Registered::new(OwnedFd::from(l), true, false),
         }
     }
 
@@ -226,7 +236,9 @@ impl TcpListener {
         // SAFETY: accept4 returned a fresh descriptor that we now own.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
         let peer = sockaddr_to_std(&storage).unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-        Ok((TcpStream::from_fd(fd, true), peer))
+        // A client usually sends its request with (or right after) the
+        // handshake: try the first read at once.
+        Ok((TcpStream::from_fd(fd, true, true), peer))
     }
 
     /// The bound address.

@@ -207,9 +207,11 @@ impl Reactor {
         self.push(e);
     }
 
-    /// Registers a non-blocking socket; `writable` is its initial write
-    /// readiness (false while a connect is in progress).
-    pub fn register(&mut self, fd: RawFd, writable: bool) -> SourceId {
+    /// Registers a non-blocking socket with its initial readiness: `true`
+    /// means "try the syscall first", `false` means "wait for the poll",
+    /// which is always safe because arming the poll reports what is
+    /// already pending.
+    pub fn register(&mut self, fd: RawFd, readable: bool, writable: bool) -> SourceId {
         let slot = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -221,7 +223,7 @@ impl Reactor {
         s.generation = s.generation.wrapping_add(1);
         s.live = true;
         s.fd = fd;
-        s.readable = true;
+        s.readable = readable;
         s.writable = writable;
         s.failed = false;
         s.read_closed = false;
@@ -273,6 +275,15 @@ impl Reactor {
             _ => *waker = Some(cx.waker().clone()),
         }
         false
+    }
+
+    /// True when a read-side event (data, end of stream, error) was seen
+    /// and not consumed since the last read that emptied the socket.
+    pub fn read_pending(&self, id: SourceId) -> bool {
+        self.slots
+            .get(id.slot as usize)
+            .filter(|s| s.live && s.generation == id.generation)
+            .is_none_or(|s| s.readable || s.read_closed || s.failed)
     }
 
     /// Forgets readiness in `dir` after the socket said `EAGAIN` (or a read

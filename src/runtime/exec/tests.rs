@@ -196,3 +196,25 @@ fn pending_tasks_are_dropped_when_the_main_future_ends() {
         "the parked task's socket was closed"
     );
 }
+
+#[test]
+fn a_peer_close_on_an_idle_connection_shows_as_a_pending_read_event() {
+    run(async {
+        let (l, addr) = listener();
+        let mut c = TcpStream::connect_timeout(addr, Duration::from_secs(2))
+            .await
+            .unwrap();
+        let (mut s, _) = l.accept().await.unwrap();
+        write_all(&mut s, b"response").await.unwrap();
+        let mut b = [0u8; 64];
+        assert_eq!(read_some(&mut c, &mut b).await.unwrap(), 8);
+        // The short read emptied the socket: clean, no syscall needed.
+        sleep(Duration::from_millis(20)).await;
+        assert!(!c.read_event_pending(), "idle and clean");
+        drop(s);
+        sleep(Duration::from_millis(20)).await;
+        assert!(c.read_event_pending(), "the FIN was seen by the reactor");
+        assert_eq!(read_some(&mut c, &mut b).await.unwrap(), 0);
+    })
+    .unwrap();
+}
