@@ -210,7 +210,7 @@ fn weighted_union_splits_traffic_by_weight() {
                     .map(|_| {
                         c.write_all(b"GET / HTTP/1.1\r\nHost: w\r\n\r\n").unwrap();
                         let r = read_response(&mut c);
-                        assert_eq!(r.status, 200);
+                        assert_eq!(r.status, 200, "l5d-err: {:?}", l5d_err(&r));
                         served_by(&r).unwrap()
                     })
                     .collect::<Vec<_>>()

@@ -302,19 +302,26 @@ struct Binder<'a, N: NamerLookup + ?Sized> {
     nesting: u32,
 }
 
+/// The limits every recursive binding step checks (shared by the binder and the delegator):
+/// Finagle's rewrite depth, and the nesting bound that keeps the Rust stack small.
+pub(crate) fn check_budget(limits: &BindLimits, nesting: u32, depth: u32) -> Result<(), BindError> {
+    if depth > limits.max_depth {
+        return Err(BindError::MaxDepth {
+            limit: limits.max_depth,
+        });
+    }
+    if nesting >= limits.max_nesting {
+        return Err(BindError::TooComplex {
+            limit: limits.max_nesting,
+        });
+    }
+    Ok(())
+}
+
 impl<N: NamerLookup + ?Sized> Binder<'_, N> {
     /// Every recursive step goes through here, which bounds how deep the Rust stack grows.
     fn bind(&mut self, tree: &NameTree<Path>, depth: u32) -> Result<BoundTree, BindError> {
-        if depth > self.limits.max_depth {
-            return Err(BindError::MaxDepth {
-                limit: self.limits.max_depth,
-            });
-        }
-        if self.nesting >= self.limits.max_nesting {
-            return Err(BindError::TooComplex {
-                limit: self.limits.max_nesting,
-            });
-        }
+        check_budget(&self.limits, self.nesting, depth)?;
         self.nesting += 1;
         let result = self.bind_node(tree, depth);
         self.nesting -= 1;

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::bind::{BindError, BindLimits, Bound, NamerLookup, Terminal, lookup_terminal};
+use super::bind::{
+    BindError, BindLimits, Bound, NamerLookup, Terminal, check_budget, lookup_terminal,
+};
 use super::dtab::{Dentry, Dtab};
 use super::path::Path;
 use super::tree::NameTree;
@@ -411,16 +413,7 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
     /// The recursive step, kept small: deep dtab chains recurse through here once per rewrite,
     /// so the work is done in helpers whose frames are not on the recursion path.
     fn bind(&mut self, tree: DelegateTree<Name>, depth: u32) -> Result<DelegateTree, BindError> {
-        if depth > self.limits.max_depth {
-            return Err(BindError::MaxDepth {
-                limit: self.limits.max_depth,
-            });
-        }
-        if self.nesting >= self.limits.max_nesting {
-            return Err(BindError::TooComplex {
-                limit: self.limits.max_nesting,
-            });
-        }
+        check_budget(&self.limits, self.nesting, depth)?;
         self.nesting += 1;
         let result = self.bind_node(tree, depth);
         self.nesting -= 1;

@@ -187,6 +187,10 @@ class Handler(BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default accept queue is 5: a proxy opening several
+    # upstream connections at once on a busy machine would see SYNs dropped
+    # and its connects time out.
+    request_queue_size = 1024
 
 
 def main():
