@@ -157,6 +157,9 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
     let port = free_port().map_err(Skipped)?;
     let dir = setup.workdir.join(system.as_str());
     std::fs::create_dir_all(&dir).map_err(|e| Skipped(format!("{}: {e}", dir.display())))?;
+    // Absolute, because nginx resolves `-c` and its log paths against `-p`.
+    let dir =
+        std::fs::canonicalize(&dir).map_err(|e| Skipped(format!("{}: {e}", dir.display())))?;
     let cores = setup.cpus.len().max(1);
     let (prog, args): (PathBuf, Vec<String>) = match system {
         System::Direct => return Ok(None),
