@@ -160,7 +160,7 @@ fn established_to(port: u16) -> usize {
 #[test]
 fn idle_connections_per_endpoint_are_capped() {
     let backend = Backend::start("web");
-    let (_h, port) = start(
+    let (h, port) = start(
         &backend,
         "    hostConnectionPool:\n      maxSize: 1\n      idleTimeMs: 60000\n",
     );
@@ -174,8 +174,20 @@ fn idle_connections_per_endpoint_are_capped() {
     // ...but only one may stay idle afterwards.
     assert!(
         eventually(Duration::from_secs(3), || established_to(backend.port) == 1),
-        "idle upstream connections kept: {}",
-        established_to(backend.port)
+        "idle upstream connections kept: {} (hawser fds: {:?})\n{}",
+        established_to(backend.port),
+        std::fs::read_dir(format!("/proc/{}/fd", h.child.id()))
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.unwrap().path()).ok())
+            .map(|p| p.display().to_string())
+            .filter(|p| p.starts_with("socket"))
+            .collect::<Vec<_>>(),
+        std::fs::read_to_string("/proc/net/tcp")
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&format!(":{:04X}", backend.port)))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     // And that one is reused.
     let a = peer_of(port, "/a");

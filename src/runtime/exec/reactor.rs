@@ -383,6 +383,7 @@ impl Reactor {
 
     fn drain_completions(&mut self) {
         let mut rearm: Vec<(SourceId, RawFd)> = Vec::new();
+        let mut stale: Vec<u64> = Vec::new();
         let mut eventfd_fired = false;
         let mut eventfd_rearm = false;
         {
@@ -408,7 +409,14 @@ impl Reactor {
                     .get_mut(id.slot as usize)
                     .filter(|s| s.live && s.generation == id.generation)
                 else {
-                    continue; // late completion of a removed source
+                    // A late completion of a removed source. With F_MORE its
+                    // multishot poll is still armed: the removal raced an event
+                    // being posted (POLL_REMOVE answered EALREADY) and the ring
+                    // would hold the closed socket open forever. Remove again.
+                    if more {
+                        stale.push(ud);
+                    }
+                    continue;
                 };
                 if res < 0 {
                     if res == -libc::ENOMEM || res == -libc::EAGAIN || res == -libc::ECANCELED {
@@ -444,6 +452,9 @@ impl Reactor {
         }
         for (id, fd) in rearm {
             self.arm(id, fd);
+        }
+        for ud in stale {
+            self.push(opcode::PollRemove::new(ud).build().user_data(UD_IGNORE));
         }
         if eventfd_fired {
             let mut buf = [0u8; 8];
