@@ -313,6 +313,7 @@ async fn relay(
 ) -> Result<Next, (ProxyError, bool)> {
     let router = &env.router;
     let (endpoint, _inflight) = routed
+        .target
         .endpoints
         .pick()
         .ok_or_else(|| (ProxyError::proxy(502, routed.no_hosts_reason()), false))?;

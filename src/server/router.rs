@@ -228,16 +228,34 @@ fn leaf_addr(id: &Path, namers: &[NamerUpdate]) -> Option<DelegateAddr> {
     }
 }
 
+/// A concrete name and its endpoints on one shard, cached per namer generation.
+#[derive(Debug)]
+pub struct Target {
+    /// The concrete name (`l5d-dst-client`).
+    pub client: String,
+    /// Its endpoints.
+    pub endpoints: EndpointSet,
+}
+
+/// `n` as 16 lowercase hex digits (the `l5d-reqid` value), without allocating.
+fn hex16(n: u64) -> [u8; 16] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 16];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = HEX[((n >> (60 - 4 * i)) & 15) as usize];
+    }
+    out
+}
+
 /// A request routed to a concrete destination.
 pub struct Routed {
     /// The logical name, `/svc/users`.
     pub service: String,
-    /// The concrete name it was bound to.
-    pub client: String,
+    /// The concrete name it was bound to, with its endpoints on this shard
+    /// (shared with the shard's cache: no per-request copy).
+    pub target: Rc<Target>,
     /// The residual path, if any.
     pub residual: Option<String>,
-    /// The endpoints of the concrete name on this shard.
-    pub endpoints: EndpointSet,
     /// A replacement request target (`io.l5d.path` with `consume`).
     pub new_target: Option<String>,
     /// The per-request dtab to propagate as `l5d-ctx-dtab`.
@@ -275,25 +293,31 @@ impl Routed {
             Some(p) if head.is_upgrade() => h1::ConnectionHeader::Upgrade(p),
             _ => h1::ConnectionHeader::Omit,
         };
-        let reqid = format!("{reqid:016x}");
-        let mut extra: Vec<(&str, &[u8])> = Vec::with_capacity(6);
-        extra.push(("Via", b"1.1 hawser"));
-        extra.push(("l5d-dst-service", self.service.as_bytes()));
-        extra.push(("l5d-dst-client", self.client.as_bytes()));
+        let reqid = hex16(reqid);
+        let mut extra: [(&str, &[u8]); 6] = [("", b""); 6];
+        let mut n = 0;
+        let mut add = |h| {
+            extra[n] = h;
+            n += 1;
+        };
+        add(("Via", b"1.1 hawser"));
+        add(("l5d-dst-service", self.service.as_bytes()));
+        add(("l5d-dst-client", self.target.client.as_bytes()));
         if let Some(r) = &self.residual {
-            extra.push(("l5d-dst-residual", r.as_bytes()));
+            add(("l5d-dst-residual", r.as_bytes()));
         }
-        extra.push(("l5d-reqid", reqid.as_bytes()));
+        add(("l5d-reqid", &reqid));
         if let Some(d) = &self.ctx_dtab {
-            extra.push(("l5d-ctx-dtab", d.as_bytes()));
+            add(("l5d-ctx-dtab", d.as_bytes()));
         }
+        let extra = &extra[..n];
         let clear = self.clear_context;
         let drop = move |name: &str| drop_incoming(name, clear);
         let opts = h1::EncodeOptions {
             target: self.new_target.as_deref(),
             body,
             connection,
-            extra_headers: &extra,
+            extra_headers: extra,
             drop_header: Some(&drop),
         };
         h1::encode_request_head(head, &opts, out);
@@ -355,7 +379,7 @@ pub struct Router {
 #[derive(Default)]
 struct EndpointCache {
     generation: u64,
-    by_id: HashMap<String, EndpointSet>,
+    by_id: HashMap<Path, Rc<Target>>,
     by_addr: HashMap<SocketAddr, Rc<Endpoint>>,
 }
 
@@ -434,13 +458,11 @@ impl Router {
             Resolution::Error(e) => return Err(unavailable(Some(e.to_string()))),
             _ => return Err(unavailable(None)),
         };
-        let endpoints = self.endpoints_for(&bound.id, generation).await;
-        let client = bound.id.to_string();
+        let target = self.endpoints_for(&bound.id, generation).await;
         Ok(Routed {
             service,
-            client,
+            target,
             residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
-            endpoints,
             new_target: id.new_target,
             ctx_dtab: local,
             clear_context,
@@ -450,16 +472,15 @@ impl Router {
 
     /// The endpoint set of a concrete name on this shard, reusing
     /// [`Endpoint`]s (and their load counts) across namer updates.
-    async fn endpoints_for(&self, id: &Path, generation: u64) -> EndpointSet {
-        let key = id.to_string();
+    async fn endpoints_for(&self, id: &Path, generation: u64) -> Rc<Target> {
         {
             let mut cache = self.endpoints.borrow_mut();
             if cache.generation != generation {
                 cache.generation = generation;
                 cache.by_id.clear();
             }
-            if let Some(set) = cache.by_id.get(&key) {
-                return set.clone();
+            if let Some(t) = cache.by_id.get(id) {
+                return t.clone();
             }
         }
         let addrs: Vec<SocketAddr> = if let Some(inet) = InetName::from_id(id) {
@@ -495,8 +516,21 @@ impl Router {
                     .clone()
             })
             .collect();
-        let set = EndpointSet::new(eps);
-        cache.by_id.insert(key, set.clone());
-        set
+        let target = Rc::new(Target {
+            client: id.to_string(),
+            endpoints: EndpointSet::new(eps),
+        });
+        cache.by_id.insert(id.clone(), target.clone());
+        target
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reqid_is_sixteen_hex_digits() {
+        assert_eq!(&super::hex16(0x0123_4567_89ab_cdef), b"0123456789abcdef");
+        assert_eq!(&super::hex16(0), b"0000000000000000");
+        assert_eq!(&super::hex16(u64::MAX), b"ffffffffffffffff");
     }
 }
