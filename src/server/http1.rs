@@ -188,17 +188,14 @@ async fn linger(stream: &mut TcpStream, env: &ConnEnv) {
         .await;
 }
 
-/// Reads one request head. `Ok(None)` when the client closed cleanly (or the
-/// shard is draining) between requests.
+/// Reads one request head, of which `rbuf` already holds the first bytes
+/// ([`serve`] waited for them). `Ok(None)` when the socket failed.
 async fn read_request_head(
     stream: &mut TcpStream,
     rbuf: &mut BytesMut,
     env: &ConnEnv,
 ) -> Result<Option<h1::RequestHead>, ProxyError> {
     let router = &env.router;
-    if rbuf.is_empty() && !wait_for_request(stream, rbuf, env).await {
-        return Ok(None);
-    }
     // From the first byte on, the whole head must arrive within the header
     // deadline (slowloris protection).
     let deadline = router.header_timeout;
