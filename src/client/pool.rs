@@ -3,7 +3,7 @@
 //! connect timeout.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -50,7 +50,7 @@ struct Idle {
 /// One shard's pool for one router's clients.
 pub struct Pool {
     settings: PoolSettings,
-    idle: RefCell<HashMap<SocketAddr, VecDeque<Idle>>>,
+    idle: RefCell<foldhash::HashMap<SocketAddr, VecDeque<Idle>>>,
     connects: Cell<u64>,
 }
 
@@ -59,7 +59,7 @@ impl Pool {
     pub fn new(settings: PoolSettings) -> Self {
         Pool {
             settings,
-            idle: RefCell::new(HashMap::new()),
+            idle: RefCell::new(foldhash::HashMap::default()),
             connects: Cell::new(0),
         }
     }
@@ -113,7 +113,7 @@ impl Pool {
         }
         list.push_back(Idle {
             stream: up.stream,
-            since: Instant::now(),
+            since: crate::runtime::exec::now(),
         });
     }
 
@@ -130,7 +130,7 @@ impl Pool {
     fn take_idle(&self, addr: SocketAddr) -> Option<TcpStream> {
         let mut idle = self.idle.borrow_mut();
         let list = idle.get_mut(&addr)?;
-        let now = Instant::now();
+        let now = crate::runtime::exec::now();
         while let Some(c) = list.pop_back() {
             if now.duration_since(c.since) < self.settings.idle_timeout && still_open(&c.stream) {
                 return Some(c.stream);

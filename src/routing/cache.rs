@@ -10,9 +10,11 @@
 //! compared in full, so a hash collision is a miss, never a wrong answer. This is not shared
 //! between threads (one per shard); it holds no locks and does no I/O.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::HashMapExt;
+use foldhash::fast::RandomState;
 
 use super::bind::Resolution;
 use super::path::Path;
@@ -25,7 +27,7 @@ struct Entry<V> {
 
 /// A bounded, generation-stamped cache of binding results (by default [`Resolution`]s).
 pub struct BindCache<V = Resolution> {
-    entries: HashMap<u64, Entry<V>>,
+    entries: foldhash::HashMap<u64, Entry<V>>,
     capacity: usize,
     generation: u64,
     hasher: RandomState,
@@ -38,10 +40,10 @@ impl<V> BindCache<V> {
     pub fn new(capacity: usize) -> BindCache<V> {
         let capacity = capacity.max(1);
         BindCache {
-            entries: HashMap::with_capacity(capacity.min(4096)),
+            entries: foldhash::HashMap::with_capacity(capacity.min(4096)),
             capacity,
             generation: 0,
-            hasher: RandomState::new(),
+            hasher: RandomState::default(),
             hits: 0,
             misses: 0,
         }

@@ -72,7 +72,7 @@ impl CoarseTimers {
     ) -> bool {
         match *slot {
             None => {
-                if Instant::now() >= deadline {
+                if super::exec::now() >= deadline {
                     return true;
                 }
                 *slot = Some(self.insert(deadline, cx.waker()));
@@ -137,7 +137,7 @@ impl CoarseTimers {
     {
         Timeout {
             timers: self,
-            deadline: Instant::now() + dur,
+            deadline: super::exec::now() + dur,
             slot: None,
             fut,
         }

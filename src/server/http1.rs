@@ -88,7 +88,7 @@ fn wait_for_request<'a>(
         stream,
         rbuf,
         env,
-        deadline: std::time::Instant::now() + KEEPALIVE_IDLE,
+        deadline: crate::runtime::exec::now() + KEEPALIVE_IDLE,
         timer: None,
         drain: None,
     }
@@ -199,14 +199,15 @@ async fn read_request_head(
     // From the first byte on, the whole head must arrive within the header
     // deadline (slowloris protection).
     let deadline = router.header_timeout;
-    let started = std::time::Instant::now();
+    let started = crate::runtime::exec::now();
     loop {
         match h1::take_request(rbuf, &router.limits) {
             Ok(Some(head)) => return Ok(Some(head)),
             Ok(None) => {}
             Err(e) => return Err(ProxyError::downstream(e.status(), e.reason())),
         }
-        let left = deadline.saturating_sub(started.elapsed());
+        let left =
+            deadline.saturating_sub(crate::runtime::exec::now().saturating_duration_since(started));
         if left.is_zero() {
             return Err(ProxyError::downstream(408, "request header timeout"));
         }

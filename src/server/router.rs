@@ -3,7 +3,6 @@
 //! cache, endpoint sets, connection pool).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
@@ -250,7 +249,7 @@ fn hex16(n: u64) -> [u8; 16] {
 /// A request routed to a concrete destination.
 pub struct Routed {
     /// The logical name, `/svc/users`.
-    pub service: String,
+    pub service: Rc<str>,
     /// The concrete name it was bound to, with its endpoints on this shard
     /// (shared with the shard's cache: no per-request copy).
     pub target: Rc<Target>,
@@ -312,13 +311,14 @@ impl Routed {
         }
         let extra = &extra[..n];
         let clear = self.clear_context;
-        let drop = move |name: &str| drop_incoming(name, clear);
+        let drop = move |name: &[u8]| drop_incoming(name, clear);
         let opts = h1::EncodeOptions {
             target: self.new_target.as_deref(),
             body,
             connection,
             extra_headers: extra,
-            drop_header: Some(&drop),
+            // Every field it drops starts with `l5d-`; the parser noted whether any does.
+            drop_header: head.headers().has_l5d_fields().then_some(&drop as _),
         };
         h1::encode_request_head(head, &opts, out);
     }
@@ -327,14 +327,13 @@ impl Routed {
 /// Incoming headers never forwarded as they are: hawser rewrites them
 /// (`l5d-dtab` folds into `l5d-ctx-dtab`; `l5d-dst-*` and `l5d-reqid` are
 /// set per hop) and, at an untrusted edge, drops all context.
-fn drop_incoming(name: &str, clear_context: bool) -> bool {
-    let n = name.as_bytes();
+fn drop_incoming(n: &[u8], clear_context: bool) -> bool {
     let starts = |p: &[u8]| n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p);
     starts(b"l5d-dst-")
-        || name.eq_ignore_ascii_case("l5d-dtab")
-        || name.eq_ignore_ascii_case("l5d-ctx-dtab")
-        || name.eq_ignore_ascii_case("l5d-reqid")
-        || (clear_context && (starts(b"l5d-ctx-") || name.eq_ignore_ascii_case("l5d-sample")))
+        || n.eq_ignore_ascii_case(b"l5d-dtab")
+        || n.eq_ignore_ascii_case(b"l5d-ctx-dtab")
+        || n.eq_ignore_ascii_case(b"l5d-reqid")
+        || (clear_context && (starts(b"l5d-ctx-") || n.eq_ignore_ascii_case(b"l5d-sample")))
 }
 
 fn no_hosts(service: &str, base: &str, local: &str) -> String {
@@ -372,15 +371,22 @@ pub struct Router {
     pub pool: Pool,
     base_dtab: Rc<str>,
     namers: Rc<NamerTable>,
-    cache: RefCell<BindCache<Rc<Resolution>>>,
+    cache: RefCell<BindCache<Rc<CachedRoute>>>,
     endpoints: RefCell<EndpointCache>,
+}
+
+/// A cached binding: the resolution and the logical name's text (the
+/// `l5d-dst-service` value), both computed once per name and dtab.
+struct CachedRoute {
+    resolution: Resolution,
+    service: Rc<str>,
 }
 
 #[derive(Default)]
 struct EndpointCache {
     generation: u64,
-    by_id: HashMap<Path, Rc<Target>>,
-    by_addr: HashMap<SocketAddr, Rc<Endpoint>>,
+    by_id: foldhash::HashMap<Path, Rc<Target>>,
+    by_addr: foldhash::HashMap<SocketAddr, Rc<Endpoint>>,
 }
 
 impl Router {
@@ -423,7 +429,7 @@ impl Router {
         })?;
         let generation = self.namers.generation();
         let local_str = local.as_deref().unwrap_or("");
-        let resolution = {
+        let cached = {
             let mut cache = self.cache.borrow_mut();
             match cache.get(generation, local_str, &id.path) {
                 Some(r) => r.clone(),
@@ -435,13 +441,17 @@ impl Router {
                             .concat(&Dtab::read(l).unwrap_or_else(|_| Dtab::empty())),
                         None => self.plan.dtab.clone(),
                     };
-                    let r = Rc::new(resolve(&dtab, &id.path, &ShardNamers(&self.namers)));
+                    let r = Rc::new(CachedRoute {
+                        resolution: resolve(&dtab, &id.path, &ShardNamers(&self.namers)),
+                        service: id.path.to_string().into(),
+                    });
                     cache.insert(generation, local_str, &id.path, r.clone());
                     r
                 }
             }
         };
-        let service = id.path.to_string();
+        let resolution = &cached.resolution;
+        let service = cached.service.clone();
         let unavailable = |why: Option<String>| {
             let mut msg = no_hosts(&service, &self.base_dtab, local_str);
             if let Some(w) = why {
@@ -450,11 +460,10 @@ impl Router {
             }
             ProxyError::proxy(502, msg)
         };
-        let bound = match &*resolution {
+        let bound = match resolution {
             Resolution::Weighted(_) => resolution
                 .pick(fastrand::f64())
-                .ok_or_else(|| unavailable(None))?
-                .clone(),
+                .ok_or_else(|| unavailable(None))?,
             Resolution::Error(e) => return Err(unavailable(Some(e.to_string()))),
             _ => return Err(unavailable(None)),
         };

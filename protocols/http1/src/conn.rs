@@ -10,7 +10,7 @@ use crate::syntax::{eq_ic, list_elements};
 
 /// Every option named in every `Connection` field, trimmed, in order.
 fn connection_tokens(headers: &HeaderBlock) -> impl Iterator<Item = &[u8]> {
-    headers.get_all("connection").flat_map(list_elements)
+    headers.values(b"connection").flat_map(list_elements)
 }
 
 fn has_token(headers: &HeaderBlock, token: &[u8]) -> bool {

@@ -214,7 +214,7 @@ impl BodyDecoder {
         };
         let raw = buf.split_to(len).freeze();
         self.state = State::Done;
-        Ok(Decoded::Trailers(HeaderBlock { raw, fields }))
+        Ok(Decoded::Trailers(fields.into_block(raw)))
     }
 }
 

@@ -23,6 +23,7 @@
 use bytes::{BufMut, BytesMut};
 
 use crate::head::{HeaderBlock, RequestHead, ResponseHead};
+use crate::known;
 use crate::syntax::{eq_ic, is_field_value_byte, is_token};
 
 /// Which framing field the encoded head declares.
@@ -55,6 +56,9 @@ pub enum ConnectionHeader<'a> {
     Upgrade(&'a [u8]),
 }
 
+/// A predicate on field names (original case) for [`EncodeOptions::drop_header`].
+pub type DropHeader = dyn Fn(&[u8]) -> bool;
+
 /// How to rewrite a head while encoding it. `EncodeOptions::default()` forwards the head with
 /// hop-by-hop fields removed, its own `Content-Length`, and no `Connection` field.
 #[derive(Clone, Copy, Default)]
@@ -70,7 +74,7 @@ pub struct EncodeOptions<'a> {
     pub extra_headers: &'a [(&'a str, &'a [u8])],
     /// Also drop every field whose name this returns true for (e.g. `l5d-ctx-*` at an
     /// untrusted edge). Names are passed with their original case.
-    pub drop_header: Option<&'a dyn Fn(&str) -> bool>,
+    pub drop_header: Option<&'a DropHeader>,
 }
 
 impl std::fmt::Debug for EncodeOptions<'_> {
@@ -212,37 +216,40 @@ fn extra_len(opts: &EncodeOptions<'_>) -> usize {
 /// True when some `Connection` field names an option other than the ones whose fields are
 /// dropped anyway, so the per-field nomination check can be skipped in the common case.
 fn has_nominations(headers: &HeaderBlock) -> bool {
-    connection_options(headers).any(|t| {
-        !(eq_ic(t, b"close") || eq_ic(t, b"keep-alive") || eq_ic(t, b"upgrade") || is_hop_by_hop(t))
-    })
+    headers.has_id(known::CONNECTION)
+        && connection_options(headers).any(|t| {
+            !(eq_ic(t, b"close")
+                || eq_ic(t, b"keep-alive")
+                || eq_ic(t, b"upgrade")
+                || is_hop_by_hop(t))
+        })
 }
 
 fn connection_options(headers: &HeaderBlock) -> impl Iterator<Item = &[u8]> {
     headers
-        .get_all("connection")
+        .values(b"connection")
         .flat_map(crate::syntax::list_elements)
 }
 
 fn put_fields(headers: &HeaderBlock, opts: &EncodeOptions<'_>, out: &mut BytesMut) {
     let nominated = has_nominations(headers);
     let keep_length = opts.body == BodyHeader::Keep;
-    for (name, value) in headers {
-        let n = name.as_bytes();
-        if is_hop_by_hop(n) {
+    for (n, value, id) in headers.raw_fields() {
+        if known::is_hop_by_hop_id(id) {
             continue;
         }
-        let is_length = eq_ic(n, b"content-length");
+        let is_length = id == known::CONTENT_LENGTH;
         if is_length && !keep_length {
             continue;
         }
         if nominated
             && !is_length
-            && !eq_ic(n, b"host")
+            && id != known::HOST
             && connection_options(headers).any(|t| eq_ic(t, n))
         {
             continue;
         }
-        if opts.drop_header.is_some_and(|drop| drop(name)) {
+        if opts.drop_header.is_some_and(|drop| drop(n)) {
             continue;
         }
         out.put_slice(n);

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, ErrorKind, Peer};
 use crate::head::{HeaderBlock, RequestHead, ResponseHead, Version};
+use crate::known;
 use crate::syntax::{eq_ic, is_token, list_elements, trim_ows};
 
 /// How a message body is delimited.
@@ -77,8 +78,8 @@ pub fn response_framing(request_method: &str, head: &ResponseHead) -> Result<Fra
 
 /// `Chunked` or `Length(n)` from the framing fields, `None` when there are none.
 fn body_headers(headers: &HeaderBlock, version: Version) -> Result<Option<Framing>, ErrorKind> {
-    let has_te = headers.contains("transfer-encoding");
-    let has_cl = headers.contains("content-length");
+    let has_te = headers.has_id(known::TRANSFER_ENCODING);
+    let has_cl = headers.has_id(known::CONTENT_LENGTH);
     if has_te {
         // RFC 9112 6.1: "A server or client that receives an HTTP/1.0 message containing a
         // Transfer-Encoding header field MUST treat the message as if the framing is faulty".

@@ -11,6 +11,7 @@ use std::fmt;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::error::{Error, ErrorKind, Peer};
+use crate::known;
 use crate::syntax::{eq_ic, is_field_value_byte, is_token};
 
 /// The HTTP versions this codec speaks.
@@ -46,11 +47,13 @@ impl Span {
     }
 }
 
-/// One field line: name and value ranges.
+/// One field line: name and value ranges, and the name's id when it is a known one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Field {
     pub(crate) name: Span,
     pub(crate) value: Span,
+    /// `known::classify` of the name.
+    pub(crate) id: u8,
 }
 
 /// An ordered list of header (or trailer) fields, indexing one shared buffer. Names keep their
@@ -59,6 +62,8 @@ pub(crate) struct Field {
 pub struct HeaderBlock {
     pub(crate) raw: Bytes,
     pub(crate) fields: Vec<Field>,
+    /// Which known ids occur (bit `1 << id`), plus `known::L5D_PREFIX_BIT`.
+    pub(crate) mask: u32,
 }
 
 /// Iterator over `(name, value)` pairs of a [`HeaderBlock`], in wire order.
@@ -111,19 +116,52 @@ impl HeaderBlock {
     }
 
     /// The value of the first field named `name` (case-insensitive).
-    pub fn get(&self, name: &str) -> Option<&[u8]> {
-        let name = name.as_bytes();
-        self.fields
-            .iter()
-            .find(|f| eq_ic(f.name.slice(&self.raw), name))
-            .map(|f| f.value.slice(&self.raw))
+    pub fn get<'a>(&'a self, name: &str) -> Option<&'a [u8]> {
+        self.values(name.as_bytes()).next()
     }
 
     /// Every value of fields named `name` (case-insensitive), in order.
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter()
-            .filter(move |(n, _)| eq_ic(n.as_bytes(), name.as_bytes()))
-            .map(|(_, v)| v)
+        self.values(name.as_bytes())
+    }
+
+    /// Values of fields named `name`: by id for a known name (none at all without a scan when
+    /// the mask says it is absent), by bytes otherwise.
+    pub(crate) fn values<'a, 'n>(
+        &'a self,
+        name: &'n [u8],
+    ) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
+        let id = known::classify(name);
+        let absent = id != known::UNKNOWN && self.mask & (1 << id) == 0;
+        let fields = if absent { &[][..] } else { &self.fields[..] };
+        fields
+            .iter()
+            .filter(move |f| {
+                if id == known::UNKNOWN {
+                    f.id == known::UNKNOWN && eq_ic(f.name.slice(&self.raw), name)
+                } else {
+                    f.id == id
+                }
+            })
+            .map(|f| f.value.slice(&self.raw))
+    }
+
+    /// `(name, value)` as bytes with the name's id, in wire order (no UTF-8 check).
+    pub(crate) fn raw_fields(&self) -> impl Iterator<Item = (&[u8], &[u8], u8)> {
+        self.fields
+            .iter()
+            .map(|f| (f.name.slice(&self.raw), f.value.slice(&self.raw), f.id))
+    }
+
+    /// Whether a known field (by id) is present, from the mask alone.
+    pub(crate) fn has_id(&self, id: u8) -> bool {
+        self.mask & (1 << id) != 0
+    }
+
+    /// Whether some field name starts with `l5d-` (any case): the linkerd context and routing
+    /// fields. Answered from a bit set while parsing, without a scan.
+    pub fn has_l5d_fields(&self) -> bool {
+        self.mask & known::L5D_PREFIX_BIT != 0
     }
 
     /// Whether a field named `name` is present.

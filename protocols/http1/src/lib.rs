@@ -66,6 +66,7 @@ pub mod encode;
 mod error;
 mod framing;
 mod head;
+mod known;
 mod parse;
 mod syntax;
 
@@ -74,7 +75,7 @@ mod tests;
 
 pub use decode::{BodyDecoder, Decoded};
 pub use encode::{
-    BodyHeader, ConnectionHeader, EncodeOptions, encode_chunk_end, encode_chunk_header,
+    BodyHeader, ConnectionHeader, DropHeader, EncodeOptions, encode_chunk_end, encode_chunk_header,
     encode_last_chunk, encode_request_head, encode_response, encode_response_head, is_hop_by_hop,
 };
 pub use error::{Error, ErrorKind, Peer};

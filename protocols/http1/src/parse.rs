@@ -14,7 +14,8 @@ use crate::Limits;
 use crate::defect::{StartLine, block_defect, head_defect, over_head_limits, start_line_end};
 use crate::error::{Error, ErrorKind, Peer};
 use crate::head::{Field, HeaderBlock, RequestHead, ResponseHead, Span, Version};
-use crate::syntax::{eq_ic, has_bare_lf, is_token};
+use crate::known;
+use crate::syntax::{has_bare_lf, is_token};
 
 /// Parses a request head at the start of `buf`.
 ///
@@ -79,7 +80,23 @@ struct RequestParts {
     method: Span,
     target: Span,
     version: Version,
-    fields: Vec<Field>,
+    fields: Fields,
+}
+
+/// Field spans and the mask of known ids (see `known`).
+pub(crate) struct Fields {
+    pub(crate) list: Vec<Field>,
+    pub(crate) mask: u32,
+}
+
+impl Fields {
+    pub(crate) fn into_block(self, raw: Bytes) -> HeaderBlock {
+        HeaderBlock {
+            raw,
+            fields: self.list,
+            mask: self.mask,
+        }
+    }
 }
 
 impl RequestParts {
@@ -88,10 +105,7 @@ impl RequestParts {
             method: self.method,
             target: self.target,
             version: self.version,
-            headers: HeaderBlock {
-                raw,
-                fields: self.fields,
-            },
+            headers: self.fields.into_block(raw),
         }
     }
 }
@@ -101,7 +115,7 @@ struct ResponseParts {
     version: Version,
     status: u16,
     reason: Span,
-    fields: Vec<Field>,
+    fields: Fields,
 }
 
 impl ResponseParts {
@@ -110,10 +124,7 @@ impl ResponseParts {
             version: self.version,
             status: self.status,
             reason: self.reason,
-            headers: HeaderBlock {
-                raw,
-                fields: self.fields,
-            },
+            headers: self.fields.into_block(raw),
         }
     }
 }
@@ -159,15 +170,20 @@ fn span_of(buf: &[u8], part: &[u8]) -> Option<Span> {
     })
 }
 
-fn field_spans(buf: &[u8], headers: &[httparse::Header<'_>]) -> Option<Vec<Field>> {
-    let mut fields = Vec::with_capacity(headers.len());
+fn field_spans(buf: &[u8], headers: &[httparse::Header<'_>]) -> Option<Fields> {
+    let mut list = Vec::with_capacity(headers.len());
+    let mut mask = 0;
     for h in headers {
-        fields.push(Field {
-            name: span_of(buf, h.name.as_bytes())?,
+        let name = h.name.as_bytes();
+        let id = known::classify(name);
+        mask |= known::mask_bit(id, name);
+        list.push(Field {
+            name: span_of(buf, name)?,
             value: span_of(buf, h.value)?,
+            id,
         });
     }
-    Some(fields)
+    Some(Fields { list, mask })
 }
 
 fn version_of(v: u8) -> Version {
@@ -212,12 +228,9 @@ fn scan_request(
         };
         check_target(method.slice(buf), target.slice(buf)).map_err(fail)?;
         let version = version_of(version);
+        let fields = field_spans(buf, req.headers).ok_or(fail(ErrorKind::InvalidHeaderName))?;
         if require_host {
-            let hosts = req
-                .headers
-                .iter()
-                .filter(|h| eq_ic(h.name.as_bytes(), b"host"))
-                .count();
+            let hosts = fields.list.iter().filter(|f| f.id == known::HOST).count();
             let ok = match version {
                 Version::Http11 => hosts == 1,
                 Version::Http10 => hosts <= 1,
@@ -226,7 +239,6 @@ fn scan_request(
                 return Err(fail(ErrorKind::InvalidHost));
             }
         }
-        let fields = field_spans(buf, req.headers).ok_or(fail(ErrorKind::InvalidHeaderName))?;
         Ok(Some(RequestParts {
             len,
             method,
@@ -306,7 +318,7 @@ pub(crate) fn scan_fields(
     max_bytes: usize,
     max_count: usize,
     peer: Peer,
-) -> Result<Option<(usize, Vec<Field>)>, Error> {
+) -> Result<Option<(usize, Fields)>, Error> {
     let fail = |k| Error::new(k, peer);
     // Never parse past the limit (plus one byte, to see a CR's partner), so the verdict is the
     // same however the bytes arrive.
@@ -371,7 +383,7 @@ pub(crate) fn response_from_raw(raw: Bytes) -> Result<ResponseHead, Error> {
 pub(crate) fn parse_field_block(raw: Bytes, peer: Peer) -> Result<HeaderBlock, Error> {
     let limits = limits_for(&raw);
     match scan_fields(&raw, raw.len(), limits.max_headers, peer)? {
-        Some((len, fields)) if len == raw.len() => Ok(HeaderBlock { raw, fields }),
+        Some((len, fields)) if len == raw.len() => Ok(fields.into_block(raw)),
         _ => Err(Error::new(ErrorKind::InvalidHeaderValue, peer)),
     }
 }

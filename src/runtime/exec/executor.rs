@@ -32,6 +32,22 @@ thread_local! {
     static QUEUE: RefCell<VecDeque<Runnable>> = const { RefCell::new(VecDeque::new()) };
     static REACTOR: RefCell<Option<Reactor>> = const { RefCell::new(None) };
     static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// The time the reactor last woke up (see [`now`]).
+    static NOW: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The shard's clock as of its last wake-up from the kernel (one clock read
+/// per loop turn instead of several per request), or the real time outside a
+/// runtime. Behind the real time by at most one run of ready tasks: for
+/// coarse deadlines (keep-alive, header and idle timeouts, pool ages), not for
+/// measuring.
+pub fn now() -> Instant {
+    NOW.with(Cell::get).unwrap_or_else(Instant::now)
+}
+
+/// Sets the cached clock (the reactor, after each wake-up).
+pub(crate) fn set_now(t: Instant) {
+    NOW.with(|n| n.set(Some(t)));
 }
 
 fn schedule(r: Runnable) {
@@ -149,6 +165,7 @@ fn tear_down() {
     // Sources still alive (leaked tasks) close their fds without a reactor.
     let reactor = REACTOR.with(|r| r.borrow_mut().take());
     drop(reactor);
+    NOW.with(|n| n.set(None));
     RUNNING.with(|r| r.set(false));
 }
 

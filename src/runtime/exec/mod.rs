@@ -10,7 +10,7 @@
 mod executor;
 mod reactor;
 
-pub use executor::{Sleep, Task, run, run_with, sleep, spawn_blocking, spawn_local};
+pub use executor::{Sleep, Task, now, run, run_with, sleep, spawn_blocking, spawn_local};
 pub(crate) use executor::{try_with_reactor, with_reactor};
 pub use reactor::{Direction, RingMode, SourceId};
 

@@ -360,7 +360,9 @@ impl Reactor {
             }
         }
         self.drain_completions();
-        self.fire_timers(Instant::now());
+        let now = Instant::now();
+        super::executor::set_now(now);
+        self.fire_timers(now);
         for w in self.wake_buf.drain(..) {
             w.wake();
         }

@@ -73,7 +73,7 @@ fn declares_framing_and_connection() {
 #[test]
 fn rewrites_target_drops_by_predicate_and_appends() {
     let raw = b"GET /svc/users/42?x=1 HTTP/1.1\r\nHost: a\r\nl5d-ctx-dtab: /a=>/b\r\nL5d-Ctx-Trace: t\r\nAccept: */*\r\n\r\n";
-    let drop_ctx = |name: &str| name.len() >= 8 && name[..8].eq_ignore_ascii_case("l5d-ctx-");
+    let drop_ctx = |name: &[u8]| name.len() >= 8 && name[..8].eq_ignore_ascii_case(b"l5d-ctx-");
     let extra: &[(&str, &[u8])] = &[("l5d-dst-service", b"/svc/users"), ("Via", b"1.1 hawser")];
     let opts = EncodeOptions {
         target: Some("/42?x=1"),
