@@ -28,7 +28,9 @@ COMMANDS:
     tune check
              Compare this host's kernel settings (/proc/sys) and this process's limits
              (RLIMIT_NOFILE, RLIMIT_MEMLOCK) with a host profile (tuning/sysctl/*.conf and
-             the limits of tuning/hawser.service, built into the binary). Prints one line
+             the limits of tuning/hawser.service, built into the binary), and check that
+             this process may create an io_uring (kernel.io_uring_group when
+             kernel.io_uring_disabled=1, a seccomp filter, a test ring). Prints one line
              per difference, `NAME: current VALUE, recommended [>= |<= ]VALUE`.
              Exit status: 0 all match; 1 some differ; 2 usage error.
 
@@ -148,6 +150,9 @@ fn tune(args: &[String]) -> ExitCode {
         Ok(report) => {
             for f in &report.findings {
                 println!("{f}");
+            }
+            for n in &report.notes {
+                eprintln!("hawser tune check: note: {n}");
             }
             let source = format!("{} and tuning/hawser.service", profile.conf_path());
             if report.findings.is_empty() {

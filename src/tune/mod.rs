@@ -5,11 +5,14 @@
 //! sysctl profiles `tuning/sysctl/edge.conf` and `tuning/sysctl/service.conf` (with their
 //! `# hawser-check:` comparison lines) and the `LimitNOFILE=` / `LimitMEMLOCK=` lines of
 //! `tuning/hawser.service`, so what the check recommends is exactly what the files install.
-//! This module reads `/proc/sys` and `getrlimit`; it never changes a setting, and it does not
-//! know about hawser's config (see `config` for that).
+//! It also checks that this process may create an io_uring (`kernel.io_uring_group` when
+//! `kernel.io_uring_disabled` is 1, a seccomp filter, a test ring; see `uring`).
+//! This module reads `/proc` and `getrlimit` and creates (and closes) one test ring; it never
+//! changes a setting, and it does not know about hawser's config (see `config` for that).
 
 mod conf;
 mod host;
+mod uring;
 
 #[cfg(test)]
 mod tests;
@@ -17,7 +20,8 @@ mod tests;
 use std::fmt;
 
 pub use conf::{ConfError, LimitValue, Rule, Setting, UnitLimits, parse_sysctl, parse_unit_limits};
-pub use host::{Current, Host};
+pub use host::{Current, Host, probe_io_uring};
+pub use uring::{GroupAccess, Probe, ProcStatus, group_access, parse_status};
 
 /// The sample systemd unit, source of the recommended limits.
 pub const UNIT_FILE: &str = include_str!("../../tuning/hawser.service");
@@ -110,11 +114,14 @@ impl fmt::Display for Finding {
     }
 }
 
-/// The outcome of a check: what differs, out of how many settings and limits checked.
+/// The outcome of a check: what differs, out of how many settings and limits checked, and
+/// notes for the reader that are not differences (printed to stderr).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     pub findings: Vec<Finding>,
     pub checked: usize,
+    /// E.g. that `kernel.io_uring_disabled=1` restricts io_uring but lets this process in.
+    pub notes: Vec<String>,
 }
 
 impl Report {
@@ -125,7 +132,8 @@ impl Report {
 }
 
 /// Compares `host` with `profile`: every sysctl of the profile, then `RLIMIT_NOFILE` and
-/// `RLIMIT_MEMLOCK` against the unit's limits (at least).
+/// `RLIMIT_MEMLOCK` against the unit's limits (at least), then whether this process may
+/// create an io_uring (`kernel.io_uring_group`, seccomp, a test ring; see `uring`).
 ///
 /// # Errors
 /// When an embedded tuning file does not parse.
@@ -151,10 +159,13 @@ pub fn check(profile: HostProfile, host: &Host) -> Result<Report, String> {
             });
         }
     }
-    Ok(Report {
+    let mut report = Report {
         findings,
-        checked: settings.len() + 2,
-    })
+        checked: settings.len() + 2 + uring::CHECKS,
+        notes: Vec::new(),
+    };
+    uring::check_io_uring(host, &mut report);
+    Ok(report)
 }
 
 /// Compares one sysctl with its running value; `None` when it satisfies the setting's rule.

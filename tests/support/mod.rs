@@ -97,11 +97,31 @@ impl Hawser {
     }
 
     pub fn start_file(config: &Path, admin: u16, cores: usize, dir: PathBuf) -> Hawser {
+        Self::start_file_with(config, admin, cores, dir, &[])
+    }
+
+    /// [`Hawser::start`] with more arguments after `run CONFIG --cores N` (e.g.
+    /// `--profile FILE`).
+    pub fn start_with(yaml: &str, admin: u16, cores: usize, args: &[&str]) -> Hawser {
+        let dir = temp_dir("hawser");
+        let config = dir.join("config.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        Self::start_file_with(&config, admin, cores, dir, args)
+    }
+
+    pub fn start_file_with(
+        config: &Path,
+        admin: u16,
+        cores: usize,
+        dir: PathBuf,
+        args: &[&str],
+    ) -> Hawser {
         let child = Command::new(hawser_bin())
             .arg("run")
             .arg(config)
             .arg("--cores")
             .arg(cores.to_string())
+            .args(args)
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit())
             .spawn()
