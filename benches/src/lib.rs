@@ -9,6 +9,7 @@
 //! - [`peers`], [`procstat`]: starting the proxies with generated configs, pinned with taskset,
 //!   and reading their CPU time and RSS from /proc.
 //! - [`scenario`], [`report`], [`progress`]: the comparison runner and its outputs.
+//! - [`stats`]: means and 95% confidence intervals (Student's t) for repeated runs.
 //! - [`idle`]: idle keep-alive connection memory per proxy.
 //!
 //! It measures; it does not tune the host (see `tuning/`) and does not judge the numbers.
@@ -23,3 +24,4 @@ pub mod progress;
 pub mod report;
 pub mod scenario;
 pub mod shape;
+pub mod stats;

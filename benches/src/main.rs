@@ -22,7 +22,9 @@ use hawser_bench::shape::{Protocol, RequestShape};
 /// same proxy cores; generator and backend on the other cores). For each: the maximum rate
 /// (closed loop), p50/p99/p99.9 latency at 25/50/75% of the direct maximum (open loop,
 /// coordinated-omission corrected), proxy CPU µs per request and RSS. Writes OUT/results.md,
-/// OUT/results.json and OUT/latency.svg.
+/// OUT/results.json and OUT/latency.svg. On a noisy machine add --repeat N: every system is
+/// measured N times, interleaved, and reported as means with 95% confidence intervals, with
+/// ratios paired by round.
 ///
 /// Request shapes: HTTP/1.1 only; HTTP/2 and Thrift shapes and backends are not yet implemented.
 ///

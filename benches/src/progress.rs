@@ -1,5 +1,6 @@
 //! A hand-written progress bar on stderr: a ticker thread redraws `[####....] 40% phase` a few
-//! times a second from the planned total time. On a non-terminal it prints one line per phase
+//! times a second from the planned total time (which the runner may correct once it knows what
+//! will run, e.g. after proxies fail to start). On a non-terminal it prints one line per phase
 //! instead. It does not estimate anything beyond the plan it is given.
 
 use std::io::{IsTerminal, Write};
@@ -10,6 +11,8 @@ use std::time::{Duration, Instant};
 
 struct State {
     phase: String,
+    /// Planned seconds in all.
+    total_s: f64,
     /// Planned seconds of the phases already finished.
     done_s: f64,
     /// Planned seconds of the current phase, and when it began.
@@ -20,17 +23,16 @@ struct State {
 /// The progress display. Call [`Progress::phase`] as each phase starts and [`Progress::finish`]
 /// at the end.
 pub struct Progress {
-    total_s: f64,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
     tty: bool,
 }
 
-fn draw(total_s: f64, s: &State) -> String {
+fn draw(s: &State) -> String {
     let elapsed = s.done_s + s.began.elapsed().as_secs_f64().min(s.current_s);
-    let frac = if total_s > 0.0 {
-        (elapsed / total_s).clamp(0.0, 1.0)
+    let frac = if s.total_s > 0.0 {
+        (elapsed / s.total_s).clamp(0.0, 1.0)
     } else {
         1.0
     };
@@ -50,6 +52,7 @@ impl Progress {
     pub fn new(total_s: f64) -> Progress {
         let state = Arc::new(Mutex::new(State {
             phase: "starting".into(),
+            total_s,
             done_s: 0.0,
             current_s: 0.0,
             began: Instant::now(),
@@ -61,7 +64,7 @@ impl Progress {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     if let Ok(s) = state.lock() {
-                        eprint!("{}", draw(total_s, &s));
+                        eprint!("{}", draw(&s));
                         let _ = std::io::stderr().flush();
                     }
                     std::thread::sleep(Duration::from_millis(200));
@@ -69,11 +72,17 @@ impl Progress {
             })
         });
         Progress {
-            total_s,
             state,
             stop,
             ticker,
             tty,
+        }
+    }
+
+    /// Replaces the planned total (seconds), e.g. once it is known which systems started.
+    pub fn set_total(&self, total_s: f64) {
+        if let Ok(mut s) = self.state.lock() {
+            s.total_s = total_s;
         }
     }
 
@@ -85,7 +94,7 @@ impl Progress {
             s.began = Instant::now();
             s.phase = name.to_string();
             if !self.tty {
-                let pct = (s.done_s / self.total_s.max(1e-9) * 100.0).min(100.0);
+                let pct = (s.done_s / s.total_s.max(1e-9) * 100.0).min(100.0);
                 eprintln!("[{pct:>3.0}%] {name}");
             }
         }
@@ -113,5 +122,28 @@ impl Progress {
 impl Drop for Progress {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bar_fills_by_planned_time_over_the_total() {
+        let mut s = State {
+            phase: "round 2/2: hawser max".into(),
+            total_s: 40.0,
+            done_s: 10.0,
+            current_s: 0.0,
+            began: Instant::now(),
+        };
+        let line = draw(&s);
+        assert!(line.contains(" 25% round 2/2: hawser max"), "{line}");
+        assert_eq!(line.matches('#').count(), 8);
+        s.total_s = 20.0;
+        assert!(draw(&s).contains(" 50% "));
+        s.done_s = 30.0;
+        assert!(draw(&s).contains("100% "), "never past the end");
     }
 }

@@ -5,8 +5,15 @@
 //! from /proc. Writes results.json, results.md and latency.svg.
 //!
 //! It runs systems one after another (never two proxies at once) and skips, with a note, any
-//! system that is missing or fails to start. It does not repeat runs or compute confidence
-//! intervals: on a noisy machine read the ratios, not the absolute numbers.
+//! system that is missing or fails to start.
+//!
+//! Repeated runs (`--repeat N`): the whole sequence runs N times, interleaved so that slow
+//! drift of the machine hits every system alike. Each round measures every system's maximum
+//! (direct, hawser, nginx, HAProxy), then each fixed rate for every system in turn; the fixed
+//! rates are shares of round 1's maxima in every round. The proxies are started once and stay
+//! up across rounds: rounds repeat the measurements, not the start-up. The reports give means
+//! with 95% confidence intervals and ratios paired by round (see [`crate::report`]). With
+//! N = 1 the output is what a single run has always written.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -85,6 +92,24 @@ pub struct RunArgs {
     /// Install nginx and HAProxy with apt-get before running (needs root).
     #[arg(long)]
     pub install_peers: bool,
+    /// Measure everything N times, interleaved, and report means with 95% confidence
+    /// intervals.
+    ///
+    /// Each round runs every system's maximum (direct, hawser, nginx, HAProxy), then
+    /// each fixed rate for every system in turn, so slow drift of the machine hits every system
+    /// alike; the fixed rates are shares of round 1's maxima in every round. results.md then
+    /// shows mean ± the 95% half-width (Student's t, N-1 degrees of freedom), ratios as the
+    /// mean of per-round ratios (paired by round) ± theirs, and whether hawser's ratio to each
+    /// peer lies entirely above 1.0, entirely below, or is not distinguishable at 95%;
+    /// results.json adds `<field>_ci95` and every round's raw values (`runs_raw`). Takes N
+    /// times as long. Default 1 (also with --quick): one measurement each, no intervals.
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_name = "N",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub repeat: u32,
 }
 
 /// What the fixed rates are shares of.
@@ -223,6 +248,8 @@ fn record(
             .iter()
             .map(|&q| (q, r.quantile_us(q)))
             .collect(),
+        runs: 1,
+        ..Record::default()
     }
 }
 
@@ -270,9 +297,11 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         hawser,
         max_conns: res.connections + 64,
     };
+    let repeat = args.repeat.max(1) as usize;
     let per_run = (res.duration + res.warmup).as_secs_f64();
-    let total = systems.len() as f64 * per_run * (1 + args.rates.len()) as f64;
-    let progress = Progress::new(total);
+    let steps_per_round = |systems: usize, rates: usize| (systems * (1 + rates)) as f64;
+    let progress =
+        Progress::new(repeat as f64 * steps_per_round(systems.len(), args.rates.len()) * per_run);
     let shape = match args.protocol {
         Protocol::Http1 => RequestShape::http1("web", args.request_size),
     };
@@ -300,14 +329,25 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
             }
         }
     }
-    let mut records = Vec::new();
-    let measure = |system: System,
+    // Only what will run: rounds x systems that started x (max + each fixed rate).
+    progress.set_total(repeat as f64 * steps_per_round(running.len(), args.rates.len()) * per_run);
+    // "round 2/3: " before phases and notes of repeated runs; nothing for a single run.
+    let round_label = |round: usize| {
+        if repeat > 1 {
+            format!("round {round}/{repeat}: ")
+        } else {
+            String::new()
+        }
+    };
+    let measure = |round: usize,
+                   system: System,
                    proxy: &Option<peers::Proxy>,
                    scenario: &str,
                    mode: Mode,
                    notes: &mut Vec<String>|
      -> Option<Record> {
-        progress.phase(&format!("{} {scenario}", system.as_str()), per_run);
+        let tag = format!("{}{} {scenario}", round_label(round), system.as_str());
+        progress.phase(&tag, per_run);
         let addr = proxy.as_ref().map_or(backend.addr(), |p| p.addr());
         let pid = proxy.as_ref().map(|p| p.pid());
         let before = pid.map(procstat::usage);
@@ -319,8 +359,8 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         let r = match run_load(&spec) {
             Ok(r) => r,
             Err(e) => {
-                notes.push(format!("{} {scenario} failed: {e}", system.as_str()));
-                progress.note(&format!("{} {scenario} failed: {e}", system.as_str()));
+                notes.push(format!("{tag} failed: {e}"));
+                progress.note(&format!("{tag} failed: {e}"));
                 return None;
             }
         };
@@ -338,58 +378,62 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
             after.map(|a| a.rss_kib),
         );
         if r.error_count() > 0 {
-            notes.push(format!(
-                "{} {scenario}: {} errors {:?}",
-                system.as_str(),
-                r.error_count(),
-                r.errors
-            ));
+            notes.push(format!("{tag}: {} errors {:?}", r.error_count(), r.errors));
         }
         if let Mode::Open { rate } = mode
             && rec.rps < rate * 0.98
         {
             notes.push(format!(
-                "{} {scenario}: achieved {:.0} of {rate:.0} req/s (overloaded: latency includes queueing; {} requests still unsent at the cut-off are counted with their wait so far)",
-                system.as_str(),
-                rec.rps,
-                r.missed
+                "{tag}: achieved {:.0} of {rate:.0} req/s (overloaded: latency includes queueing; {} requests still unsent at the cut-off are counted with their wait so far)",
+                rec.rps, r.missed
             ));
         }
         Some(rec)
     };
-    for (system, proxy) in &running {
-        if let Some(rec) = measure(*system, proxy, "max", Mode::Closed, &mut notes) {
-            records.push(rec);
+    // (round, single-run record) for every measurement, combined into means at the end.
+    let mut measured: Vec<(usize, Record)> = Vec::new();
+    let mut base_rate = None;
+    for round in 1..=repeat {
+        for (system, proxy) in &running {
+            if let Some(rec) = measure(round, *system, proxy, "max", Mode::Closed, &mut notes) {
+                measured.push((round, rec));
+            }
         }
-    }
-    let max_of = |s: System| {
-        records
-            .iter()
-            .find(|r| r.system == s.as_str() && r.scenario == "max")
-            .map(|r| r.rps)
-    };
-    let base_rate = match args.rate_base {
-        RateBase::Direct => max_of(System::Direct),
-        RateBase::Slowest => running
-            .iter()
-            .filter_map(|(s, _)| max_of(*s))
-            .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r)))),
-    };
-    match base_rate {
-        Some(base_rate) if base_rate > 0.0 => {
+        if round == 1 {
+            // The fixed rates come from round 1's maxima and stay the same in every round.
+            let max_of = |s: System| {
+                measured
+                    .iter()
+                    .find(|(_, r)| r.system == s.as_str() && r.scenario == "max")
+                    .map(|(_, r)| r.rps)
+            };
+            base_rate = match args.rate_base {
+                RateBase::Direct => max_of(System::Direct),
+                RateBase::Slowest => running
+                    .iter()
+                    .filter_map(|(s, _)| max_of(*s))
+                    .fold(None, |m: Option<f64>, r| Some(m.map_or(r, |m| m.min(r)))),
+            };
+            if !base_rate.is_some_and(|r| r > 0.0) {
+                notes.push("no maximum to base the fixed rates on: latency runs skipped".into());
+                progress.set_total(repeat as f64 * steps_per_round(running.len(), 0) * per_run);
+            }
+        }
+        let Some(rate_base) = base_rate.filter(|r| *r > 0.0) else {
+            continue;
+        };
+        for &pct in &args.rates {
+            let rate = rate_base * f64::from(pct) / 100.0;
+            let scenario = format!("rate{pct}");
             for (system, proxy) in &running {
-                for &pct in &args.rates {
-                    let rate = base_rate * f64::from(pct) / 100.0;
-                    let scenario = format!("rate{pct}");
-                    let mode = Mode::Open { rate };
-                    if let Some(rec) = measure(*system, proxy, &scenario, mode, &mut notes) {
-                        records.push(rec);
-                    }
+                let mode = Mode::Open { rate };
+                if let Some(rec) = measure(round, *system, proxy, &scenario, mode, &mut notes) {
+                    measured.push((round, rec));
                 }
             }
         }
-        _ => notes.push("no maximum to base the fixed rates on: latency runs skipped".into()),
     }
+    let records = report::combine(&measured, repeat > 1);
     drop(running);
     progress.finish();
     drop(backend);
@@ -412,6 +456,13 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         format_cpu_list(&cpus.proxy),
         format_cpu_list(&cpus.load),
     );
+    let header = if repeat > 1 {
+        format!(
+            "{header}\n- repeats: {repeat} rounds, interleaved (each round: every system's maximum, then each fixed rate for every system in turn); the fixed rates come from round 1's maxima and are the same in every round"
+        )
+    } else {
+        header
+    };
     write_reports(&args.out, &records, &header, &notes)?;
     Ok(records)
 }
@@ -474,6 +525,27 @@ mod tests {
         }
         assert!(plan_cpus(0, None).is_err());
         assert_eq!(plan_cpus(1, Some("3,5")).unwrap().load, vec![3, 5]);
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<RunArgs, clap::Error> {
+        use clap::Parser as _;
+        Cli::try_parse_from(std::iter::once("hawser-bench").chain(args.iter().copied()))
+            .map(|c| c.run)
+    }
+
+    #[test]
+    fn repeat_defaults_to_one_also_with_quick() {
+        assert_eq!(parse(&[]).unwrap().repeat, 1);
+        assert_eq!(parse(&["--quick"]).unwrap().repeat, 1);
+        assert_eq!(parse(&["--quick", "--repeat", "5"]).unwrap().repeat, 5);
+        assert!(parse(&["--repeat", "0"]).is_err());
+        assert!(parse(&["--repeat", "-1"]).is_err());
     }
 
     #[test]
