@@ -6,11 +6,12 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::head::{HeaderBlock, RequestHead, ResponseHead, Version};
+use crate::known;
 use crate::syntax::{eq_ic, list_elements};
 
 /// Every option named in every `Connection` field, trimmed, in order.
 fn connection_tokens(headers: &HeaderBlock) -> impl Iterator<Item = &[u8]> {
-    headers.values(b"connection").flat_map(list_elements)
+    headers.values_id(known::CONNECTION).flat_map(list_elements)
 }
 
 fn has_token(headers: &HeaderBlock, token: &[u8]) -> bool {
@@ -19,6 +20,9 @@ fn has_token(headers: &HeaderBlock, token: &[u8]) -> bool {
 
 /// HTTP/1.1 persists unless `close`; HTTP/1.0 only with `keep-alive` (RFC 9112 9.3).
 fn keep_alive(headers: &HeaderBlock, version: Version) -> bool {
+    if !headers.has_id(known::CONNECTION) {
+        return version == Version::Http11;
+    }
     let (mut close, mut keep) = (false, false);
     for t in connection_tokens(headers) {
         close |= eq_ic(t, b"close");
@@ -32,7 +36,7 @@ fn keep_alive(headers: &HeaderBlock, version: Version) -> bool {
 
 fn upgrade(headers: &HeaderBlock) -> Option<&[u8]> {
     if has_token(headers, b"upgrade") {
-        headers.get("upgrade").filter(|v| !v.is_empty())
+        headers.values_id(known::UPGRADE).next().filter(|v| !v.is_empty())
     } else {
         None
     }
@@ -81,7 +85,7 @@ impl RequestHead {
     /// `UnsupportedExpectation` (status 417) for any other expectation, or several.
     pub fn expects_continue(&self) -> Result<bool, Error> {
         let mut continues = false;
-        for value in self.header_all("expect") {
+        for value in self.headers.values_id(known::EXPECT) {
             for e in list_elements(value) {
                 if !eq_ic(e, b"100-continue") || continues {
                     return Err(Error::downstream(ErrorKind::UnsupportedExpectation));

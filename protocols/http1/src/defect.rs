@@ -40,9 +40,7 @@ pub(crate) fn start_line_end(buf: &[u8]) -> usize {
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(buf.len());
-    buf.iter()
-        .skip(start)
-        .position(|&b| b == b'\r' || b == b'\n')
+    memchr::memchr2(b'\r', b'\n', buf.get(start..).unwrap_or_default())
         .map_or(buf.len(), |i| start + i)
 }
 

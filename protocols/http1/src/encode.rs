@@ -227,7 +227,7 @@ fn has_nominations(headers: &HeaderBlock) -> bool {
 
 fn connection_options(headers: &HeaderBlock) -> impl Iterator<Item = &[u8]> {
     headers
-        .values(b"connection")
+        .values_id(known::CONNECTION)
         .flat_map(crate::syntax::list_elements)
 }
 

@@ -109,7 +109,7 @@ fn check_transfer_encoding(headers: &HeaderBlock) -> Result<(), ErrorKind> {
     let mut chunked_params = false;
     let mut unknown = false;
     let mut any = false;
-    for value in headers.get_all("transfer-encoding") {
+    for value in headers.values_id(known::TRANSFER_ENCODING) {
         for element in list_elements(value) {
             any = true;
             let (name, params) = match element.iter().position(|&b| b == b';') {
@@ -144,7 +144,7 @@ fn check_transfer_encoding(headers: &HeaderBlock) -> Result<(), ErrorKind> {
 /// decimal number (RFC 9110 8.6, RFC 9112 6.3 item 5).
 fn content_length(headers: &HeaderBlock) -> Result<u64, ErrorKind> {
     let mut found: Option<u64> = None;
-    for value in headers.get_all("content-length") {
+    for value in headers.values_id(known::CONTENT_LENGTH) {
         for element in value.split(|&b| b == b',') {
             let n = parse_decimal(trim_ows(element)).ok_or(ErrorKind::InvalidContentLength)?;
             match found {

@@ -146,6 +146,19 @@ impl HeaderBlock {
             .map(|f| f.value.slice(&self.raw))
     }
 
+    /// Values of the known field `id`, in order (nothing to scan when the mask says absent).
+    pub(crate) fn values_id(&self, id: u8) -> impl Iterator<Item = &[u8]> {
+        let fields = if self.has_id(id) {
+            &self.fields[..]
+        } else {
+            &[][..]
+        };
+        fields
+            .iter()
+            .filter(move |f| f.id == id)
+            .map(|f| f.value.slice(&self.raw))
+    }
+
     /// `(name, value)` as bytes with the name's id, in wire order (no UTF-8 check).
     pub(crate) fn raw_fields(&self) -> impl Iterator<Item = (&[u8], &[u8], u8)> {
         self.fields

@@ -36,6 +36,8 @@ pub(crate) const HOST: u8 = 0;
 pub(crate) const CONTENT_LENGTH: u8 = 1;
 pub(crate) const TRANSFER_ENCODING: u8 = 2;
 pub(crate) const CONNECTION: u8 = 3;
+pub(crate) const UPGRADE: u8 = 8;
+pub(crate) const EXPECT: u8 = 11;
 /// Ids `TRANSFER_ENCODING..=LAST_HOP_BY_HOP` are the hop-by-hop fields the encoder drops
 /// (see `encode`'s module docs).
 pub(crate) const LAST_HOP_BY_HOP: u8 = 10;
@@ -63,12 +65,29 @@ pub(crate) fn classify(name: &[u8]) -> u8 {
         19 => &[10],
         _ => &[],
     };
+    let first = name.first().map_or(0, u8::to_ascii_lowercase);
     for &id in candidates {
-        if NAMES.get(usize::from(id)).is_some_and(|n| eq_ic(name, n)) {
+        // The first byte rules out most candidates before a full comparison.
+        if let Some(n) = NAMES.get(usize::from(id))
+            && n.first() == Some(&first)
+            && eq_lower(name, n)
+        {
             return id;
         }
     }
     UNKNOWN
+}
+
+/// `name` equals `lower` ignoring ASCII case, where `lower` holds only `a-z`, `0-9` and `-`
+/// (every name in the list). For such a `lower`, `x | 0x20 == y` with `x >= 0x20` holds exactly
+/// when `x` is `y` or its uppercase form (the other byte it admits, `y - 0x20`, is a control
+/// for `-` and the digits), and the branch-free fold compiles to a few instructions per byte.
+fn eq_lower(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name
+            .iter()
+            .zip(lower)
+            .fold(true, |ok, (&x, &y)| ok & ((x | 0x20) == y) & (x >= 0x20))
 }
 
 /// The mask bit of a field with id `id` and name `name`.
@@ -122,6 +141,21 @@ mod tests {
         for (i, n) in NAMES.iter().enumerate() {
             assert_eq!(is_hop_by_hop_id(i as u8), crate::is_hop_by_hop(n));
         }
+    }
+
+    #[test]
+    fn eq_lower_is_exact_ascii_case_folding() {
+        for n in NAMES {
+            assert!(n.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-'));
+            for i in 0..n.len() {
+                for x in 0..=255u8 {
+                    let mut m = n.to_vec();
+                    m[i] = x;
+                    assert_eq!(eq_lower(&m, n), eq_ic(&m, n), "{:?} byte {i} = {x}", n);
+                }
+            }
+        }
+        assert!(!eq_lower(b"hos", b"host"));
     }
 
     #[test]

@@ -4,11 +4,33 @@
 //! These are small, allocation-free predicates; they know nothing about messages.
 
 /// `tchar` from RFC 9110 section 5.6.2.
-pub(crate) fn is_tchar(b: u8) -> bool {
+const fn tchar_rule(b: u8) -> bool {
     matches!(b,
         b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9'
         | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+'
         | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// A field-value byte: HTAB, SP, VCHAR, obs-text (RFC 9110 section 5.5).
+const fn field_value_rule(b: u8) -> bool {
+    b == b'\t' || (b >= b' ' && b <= b'~') || b >= 0x80
+}
+
+/// Bit 0: `tchar`; bit 1: field-value byte. One table lookup per byte on the request path.
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = (tchar_rule(b) as u8) | ((field_value_rule(b) as u8) << 1);
+        i += 1;
+    }
+    t
+};
+
+/// `tchar` from RFC 9110 section 5.6.2.
+pub(crate) fn is_tchar(b: u8) -> bool {
+    CLASSES[usize::from(b)] & 1 != 0
 }
 
 /// A non-empty run of `tchar`.
@@ -18,7 +40,7 @@ pub(crate) fn is_token(s: &[u8]) -> bool {
 
 /// A byte allowed in a field value: HTAB, SP, VCHAR, obs-text (RFC 9110 section 5.5).
 pub(crate) fn is_field_value_byte(b: u8) -> bool {
-    b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
+    CLASSES[usize::from(b)] & 2 != 0
 }
 
 /// `s` without leading and trailing SP / HTAB.
@@ -44,14 +66,7 @@ pub(crate) fn list_elements(v: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// True when some LF in `s` is not preceded by CR.
 pub(crate) fn has_bare_lf(s: &[u8]) -> bool {
-    let mut prev = 0u8;
-    for &b in s {
-        if b == b'\n' && prev != b'\r' {
-            return true;
-        }
-        prev = b;
-    }
-    false
+    memchr::memchr_iter(b'\n', s).any(|i| i == 0 || s.get(i - 1) != Some(&b'\r'))
 }
 
 /// Case-insensitive ASCII comparison.
@@ -76,6 +91,19 @@ mod tests {
         assert!(!has_bare_lf(b"a\r\nb\r\n\r\n"));
         assert!(has_bare_lf(b"a\r\nb\n\r\n"));
         assert!(has_bare_lf(b"\n"));
+        assert!(has_bare_lf(b"ab\r\n\n"));
+        assert!(!has_bare_lf(b""));
+    }
+
+    #[test]
+    fn byte_tables_match_the_rfc_rules() {
+        for b in 0..=255u8 {
+            assert_eq!(is_tchar(b), tchar_rule(b), "{b}");
+            assert_eq!(is_field_value_byte(b), field_value_rule(b), "{b}");
+        }
+        assert!(is_tchar(b'~') && !is_tchar(b':') && !is_tchar(b' '));
+        assert!(is_field_value_byte(b'\t') && is_field_value_byte(0x80));
+        assert!(!is_field_value_byte(b'\r') && !is_field_value_byte(0x7f) && !is_field_value_byte(0));
     }
 
     #[test]
