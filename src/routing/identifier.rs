@@ -201,7 +201,11 @@ impl Identifier {
                 None | Some([]) => Err(IdentifyError::Unidentified(format!(
                     "{header} header is absent"
                 ))),
-                Some(value) => plain(prefix.concat(&segment_path(&[value])?)),
+                Some(value) => plain(
+                    prefix
+                        .with_segments(&[value])
+                        .ok_or_else(|| IdentifyError::Invalid("empty path segment".to_string()))?,
+                ),
             },
             Identifier::Header { prefix, header } => match req.header(header) {
                 None | Some([]) => Err(IdentifyError::Unidentified(format!(
@@ -314,14 +318,14 @@ impl IdentifierChain {
     /// # Errors
     /// As [`Identifier::identify`].
     pub fn identify(&self, req: &(impl RequestView + ?Sized)) -> Result<Identified, IdentifyError> {
-        let mut last = IdentifyError::Unidentified("no identifier".to_string());
+        let mut last = None;
         for identifier in &self.identifiers {
             match identifier.identify(req) {
-                Err(e @ IdentifyError::Unidentified(_)) => last = e,
+                Err(e @ IdentifyError::Unidentified(_)) => last = Some(e),
                 other => return other,
             }
         }
-        Err(last)
+        Err(last.unwrap_or_else(|| IdentifyError::Unidentified("no identifier".to_string())))
     }
 }
 

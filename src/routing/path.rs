@@ -126,6 +126,24 @@ impl Path {
         }
     }
 
+    /// This path with `segments` appended, built in one allocation per buffer; `None` when a
+    /// segment is empty.
+    pub fn with_segments(&self, segments: &[&[u8]]) -> Option<Path> {
+        let extra: usize = segments.iter().map(|s| s.len()).sum();
+        let mut out = Path {
+            bytes: Vec::with_capacity(self.bytes.len() + extra),
+            ends: Vec::with_capacity(self.len() + segments.len()),
+        };
+        out.bytes.extend_from_slice(&self.bytes);
+        out.ends.extend_from_slice(&self.ends);
+        for s in segments {
+            if !out.try_push(s) {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
     /// `self` followed by `other`.
     pub fn concat(&self, other: &Path) -> Path {
         let mut out = Path {
@@ -204,6 +222,15 @@ mod tests {
         assert_eq!(p("/$/inet/127.0.0.1/8080").segment_str(3), Some("8080"));
         assert_eq!(p("  /a/b  # trailing comment").to_string(), "/a/b");
         assert_eq!(p("/host:8080").to_string(), "/host:8080");
+    }
+
+    #[test]
+    fn with_segments_appends_like_concat() {
+        let base = p("/svc");
+        assert_eq!(base.with_segments(&[b"web", b"x"]), Some(p("/svc/web/x")));
+        assert_eq!(base.with_segments(&[b"web"]), Some(base.concat(&p("/web"))));
+        assert_eq!(base.with_segments(&[]), Some(base.clone()));
+        assert_eq!(base.with_segments(&[b"web", b""]), None);
     }
 
     #[test]

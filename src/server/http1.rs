@@ -373,7 +373,9 @@ async fn relay(
             Err(ReadFail::ClientGone) => return Ok(Next::Close),
         }
     };
-    send_response(down, rbuf, up, ubuf, head, resp, request_complete, env).await
+    // The request head's buffer is free now: the response head reuses it.
+    out.clear();
+    send_response(down, rbuf, up, ubuf, out, head, resp, request_complete, env).await
 }
 
 async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {
@@ -612,6 +614,7 @@ async fn send_response(
     rbuf: &mut BytesMut,
     mut up: Upstream,
     mut ubuf: BytesMut,
+    mut out: BytesMut,
     req: &h1::RequestHead,
     resp: h1::ResponseHead,
     request_complete: bool,
@@ -670,7 +673,6 @@ async fn send_response(
         }
         f => f,
     };
-    let mut out = BytesMut::with_capacity(512);
     let enc = h1::EncodeOptions {
         body: match down_framing {
             h1::Framing::Chunked => h1::BodyHeader::Chunked,
