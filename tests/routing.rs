@@ -18,6 +18,7 @@ use support::*;
 /// Three named echo backends, an fs namer directory and one hawser.
 struct Setup {
     _hawser: Hawser,
+    admin: u16,
     port: u16,
     /// A second server of the same router with `clearContext: true`.
     edge_port: u16,
@@ -74,6 +75,7 @@ fn setup() -> Setup {
     let hawser = Hawser::start(&yaml, admin, 1);
     Setup {
         _hawser: hawser,
+        admin,
         port,
         edge_port,
         disco,
@@ -497,5 +499,67 @@ fn fs_namer_changes_apply_without_restart() {
         eventually_routes(port, "late", window, |r| r.status == 502
             && l5d_err(r).is_some_and(|e| e.contains("/svc/late"))),
         "an empty file leaves the service without endpoints"
+    );
+}
+
+#[test]
+fn fs_endpoint_weights_split_traffic_and_zero_takes_an_endpoint_out() {
+    let s = setup();
+    // One service file, three endpoints: a at weight 1, b at weight 3, c at 0.
+    let (a, b) = (&s._ab.0, &s._ab.1);
+    write_service(
+        &s.disco,
+        "weighted",
+        &format!(
+            "127.0.0.1 {} * 1\n127.0.0.1 {} * 3\n127.0.0.1 {} * 0\n",
+            a.port, b.port, s.c.port
+        ),
+    );
+    let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The namer polls the directory: wait until the new file binds.
+    let mut bound = false;
+    for _ in 0..100 {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: weighted\r\n\r\n")
+            .unwrap();
+        if read_response(&mut c).status == 200 {
+            bound = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(bound, "the weighted service file was not picked up");
+    // One request at a time: nothing is outstanding, so each pick is the
+    // weighted draw itself.
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for _ in 0..400 {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: weighted\r\n\r\n")
+            .unwrap();
+        let r = read_response(&mut c);
+        assert_eq!(r.status, 200, "l5d-err: {:?}", l5d_err(&r));
+        *counts.entry(served_by(&r).unwrap()).or_default() += 1;
+    }
+    let (na, nb) = (
+        counts.get("a").copied().unwrap_or(0),
+        counts.get("b").copied().unwrap_or(0),
+    );
+    assert_eq!(
+        counts.get("c"),
+        None,
+        "weight 0 gets no traffic: {counts:?}"
+    );
+    assert_eq!(na + nb, 400);
+    // Binomial(400, 0.75): mean 300, sd 8.7; allow five sd.
+    assert!(
+        (257..=343).contains(&nb),
+        "1:3 split expected, got a={na} b={nb}"
+    );
+    // The delegator shows the non-default weights as linkerd's endpoint metadata.
+    let d = get(s.admin, "/delegator.json?path=/svc/weighted")
+        .unwrap()
+        .body_str();
+    assert!(
+        d.contains("\"endpoint_addr_weight\":3.0") && d.contains("\"endpoint_addr_weight\":0.0"),
+        "delegator: {d}"
     );
 }

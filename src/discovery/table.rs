@@ -153,8 +153,9 @@ pub enum NamerAnswer {
         id: String,
         /// Segments after the name.
         residual: Vec<String>,
-        /// Resolved addresses.
-        addrs: Vec<SocketAddr>,
+        /// Resolved addresses with their load-balancing weights (1.0 unless the
+        /// service file says `host port * weight`).
+        addrs: Vec<(SocketAddr, f64)>,
     },
     /// No such name in this namer (or no namer with this prefix).
     Neg,
@@ -213,7 +214,11 @@ pub fn lookup_in(namers: &[NamerUpdate], segments: &[&str]) -> NamerAnswer {
         Some(svc) => NamerAnswer::Bound {
             id: format!("{}/{}", n.prefix, name),
             residual: segments[plen + 1..].iter().map(|s| s.to_string()).collect(),
-            addrs: svc.endpoints.iter().filter_map(|e| e.addr).collect(),
+            addrs: svc
+                .endpoints
+                .iter()
+                .filter_map(|e| Some((e.addr?, e.weight)))
+                .collect(),
         },
     }
 }

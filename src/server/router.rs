@@ -203,13 +203,20 @@ impl RouterPlan {
 /// a namer's current endpoints, or an `/$/inet` literal. A host name is
 /// left out (resolving DNS is the request path's business, not the admin's).
 fn leaf_addr(id: &Path, namers: &[NamerUpdate]) -> Option<DelegateAddr> {
-    let bound = |addrs: Vec<SocketAddr>| DelegateAddr::Bound {
+    let bound = |addrs: Vec<(SocketAddr, f64)>| DelegateAddr::Bound {
         addrs: addrs
             .into_iter()
-            .map(|a| DelegateAddress {
+            .map(|(a, w)| DelegateAddress {
                 ip: a.ip().to_string(),
                 port: a.port(),
-                meta: serde_json::Map::new(),
+                // linkerd shows a non-default weight as endpoint metadata.
+                meta: if w == 1.0 {
+                    serde_json::Map::new()
+                } else {
+                    let mut m = serde_json::Map::new();
+                    m.insert("endpoint_addr_weight".into(), serde_json::json!(w));
+                    m
+                },
             })
             .collect(),
         meta: serde_json::Map::new(),
@@ -219,7 +226,7 @@ fn leaf_addr(id: &Path, namers: &[NamerUpdate]) -> Option<DelegateAddr> {
             .host
             .parse::<IpAddr>()
             .ok()
-            .map(|ip| bound(vec![SocketAddr::new(ip, inet.port)]));
+            .map(|ip| bound(vec![(SocketAddr::new(ip, inet.port), 1.0)]));
     }
     match lookup_in(namers, &path_strs(id)?) {
         NamerAnswer::Bound { addrs, .. } => Some(bound(addrs)),
@@ -492,9 +499,9 @@ impl Router {
                 return t.clone();
             }
         }
-        let addrs: Vec<SocketAddr> = if let Some(inet) = InetName::from_id(id) {
+        let addrs: Vec<(SocketAddr, f64)> = if let Some(inet) = InetName::from_id(id) {
             match inet.host.parse::<IpAddr>() {
-                Ok(ip) => vec![SocketAddr::new(ip, inet.port)],
+                Ok(ip) => vec![(SocketAddr::new(ip, inet.port), 1.0)],
                 Err(_) => {
                     let host = inet.host.to_string();
                     let port = inet.port;
@@ -502,7 +509,7 @@ impl Router {
                         use std::net::ToSocketAddrs;
                         (host.as_str(), port)
                             .to_socket_addrs()
-                            .map(|a| a.collect::<Vec<_>>())
+                            .map(|a| a.map(|a| (a, 1.0)).collect::<Vec<_>>())
                             .unwrap_or_default()
                     })
                     .await
@@ -515,19 +522,20 @@ impl Router {
             }
         };
         let mut cache = self.endpoints.borrow_mut();
-        let eps: Vec<Rc<Endpoint>> = addrs
+        let eps: Vec<(Rc<Endpoint>, f64)> = addrs
             .into_iter()
-            .map(|a| {
-                cache
+            .map(|(a, w)| {
+                let ep = cache
                     .by_addr
                     .entry(a)
                     .or_insert_with(|| Endpoint::new(a))
-                    .clone()
+                    .clone();
+                (ep, w)
             })
             .collect();
         let target = Rc::new(Target {
             client: id.to_string(),
-            endpoints: EndpointSet::new(eps),
+            endpoints: EndpointSet::weighted(eps),
         });
         cache.by_id.insert(id.clone(), target.clone());
         target
