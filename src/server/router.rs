@@ -241,6 +241,34 @@ pub struct Target {
     pub client: String,
     /// Its endpoints.
     pub endpoints: EndpointSet,
+    /// For `/$/inet/HOST/PORT` with a host name: when it was resolved, and
+    /// whether a re-resolution is under way.
+    dns: Option<DnsState>,
+}
+
+#[derive(Debug)]
+struct DnsState {
+    host: String,
+    port: u16,
+    resolved_at: std::time::Instant,
+    refreshing: std::cell::Cell<bool>,
+}
+
+/// How long a `/$/inet` host name's addresses are used before the name is
+/// resolved again (Finagle's `InetResolver` polls every 5 s). Requests keep
+/// the current set meanwhile; a failed or empty answer keeps it too.
+pub const DNS_REFRESH: Duration = Duration::from_secs(5);
+
+/// Resolves `host:port` on a blocking thread (getaddrinfo).
+async fn resolve_host(host: String, port: u16) -> Vec<(SocketAddr, f64)> {
+    crate::runtime::spawn_blocking(move || {
+        use std::net::ToSocketAddrs;
+        (host.as_str(), port)
+            .to_socket_addrs()
+            .map(|a| a.map(|a| (a, 1.0)).collect::<Vec<_>>())
+            .unwrap_or_default()
+    })
+    .await
 }
 
 /// `n` as 16 lowercase hex digits (the `l5d-reqid` value), without allocating.
@@ -379,7 +407,8 @@ pub struct Router {
     base_dtab: Rc<str>,
     namers: Rc<NamerTable>,
     cache: RefCell<BindCache<Rc<CachedRoute>>>,
-    endpoints: RefCell<EndpointCache>,
+    /// Shared with DNS refresh tasks.
+    endpoints: Rc<RefCell<EndpointCache>>,
 }
 
 /// A cached binding: the resolution and the logical name's text (the
@@ -396,6 +425,39 @@ struct EndpointCache {
     by_addr: foldhash::HashMap<SocketAddr, Rc<Endpoint>>,
 }
 
+impl EndpointCache {
+    /// A target over `addrs`, reusing this shard's `Endpoint`s (and so their
+    /// outstanding counts) for addresses it already knows.
+    fn target(
+        &mut self,
+        id: &Path,
+        addrs: Vec<(SocketAddr, f64)>,
+        dns: Option<(String, u16)>,
+    ) -> Rc<Target> {
+        let eps: Vec<(Rc<Endpoint>, f64)> = addrs
+            .into_iter()
+            .map(|(a, w)| {
+                let ep = self
+                    .by_addr
+                    .entry(a)
+                    .or_insert_with(|| Endpoint::new(a))
+                    .clone();
+                (ep, w)
+            })
+            .collect();
+        Rc::new(Target {
+            client: id.to_string(),
+            endpoints: EndpointSet::weighted(eps),
+            dns: dns.map(|(host, port)| DnsState {
+                host,
+                port,
+                resolved_at: crate::runtime::exec::now(),
+                refreshing: std::cell::Cell::new(false),
+            }),
+        })
+    }
+}
+
 impl Router {
     /// This shard's router for `plan`.
     pub fn new(plan: &RouterPlan, namers: Rc<NamerTable>) -> Self {
@@ -407,7 +469,7 @@ impl Router {
             plan: plan.clone(),
             namers,
             cache: RefCell::new(BindCache::new(BIND_CACHE_ENTRIES)),
-            endpoints: RefCell::new(EndpointCache::default()),
+            endpoints: Rc::new(RefCell::new(EndpointCache::default())),
         }
     }
 
@@ -496,23 +558,26 @@ impl Router {
                 cache.by_id.clear();
             }
             if let Some(t) = cache.by_id.get(id) {
+                if let Some(dns) = &t.dns
+                    && !dns.refreshing.get()
+                    && crate::runtime::exec::now().saturating_duration_since(dns.resolved_at)
+                        >= DNS_REFRESH
+                {
+                    dns.refreshing.set(true);
+                    self.spawn_dns_refresh(id.clone(), dns.host.clone(), dns.port, generation);
+                }
                 return t.clone();
             }
         }
+        let mut dns = None;
         let addrs: Vec<(SocketAddr, f64)> = if let Some(inet) = InetName::from_id(id) {
             match inet.host.parse::<IpAddr>() {
                 Ok(ip) => vec![(SocketAddr::new(ip, inet.port), 1.0)],
                 Err(_) => {
-                    let host = inet.host.to_string();
-                    let port = inet.port;
-                    crate::runtime::spawn_blocking(move || {
-                        use std::net::ToSocketAddrs;
-                        (host.as_str(), port)
-                            .to_socket_addrs()
-                            .map(|a| a.map(|a| (a, 1.0)).collect::<Vec<_>>())
-                            .unwrap_or_default()
-                    })
-                    .await
+                    let (host, port) = (inet.host.to_string(), inet.port);
+                    let addrs = resolve_host(host.clone(), port).await;
+                    dns = Some((host, port));
+                    addrs
                 }
             }
         } else {
@@ -522,23 +587,43 @@ impl Router {
             }
         };
         let mut cache = self.endpoints.borrow_mut();
-        let eps: Vec<(Rc<Endpoint>, f64)> = addrs
-            .into_iter()
-            .map(|(a, w)| {
-                let ep = cache
-                    .by_addr
-                    .entry(a)
-                    .or_insert_with(|| Endpoint::new(a))
-                    .clone();
-                (ep, w)
-            })
-            .collect();
-        let target = Rc::new(Target {
-            client: id.to_string(),
-            endpoints: EndpointSet::weighted(eps),
-        });
+        let target = cache.target(id, addrs, dns);
         cache.by_id.insert(id.clone(), target.clone());
         target
+    }
+
+    /// Resolves a `/$/inet` host name again in the background and swaps the
+    /// cached target when the answer is non-empty and the namer generation
+    /// has not moved on meanwhile.
+    fn spawn_dns_refresh(&self, id: Path, host: String, port: u16, generation: u64) {
+        let cache = self.endpoints.clone();
+        crate::runtime::spawn_local(async move {
+            let addrs = resolve_host(host.clone(), port).await;
+            let mut cache = cache.borrow_mut();
+            let current = cache.by_id.get(&id).cloned();
+            if cache.generation != generation {
+                return;
+            }
+            if addrs.is_empty() {
+                // Keep serving the last answer; try again after DNS_REFRESH.
+                if let Some(t) = current {
+                    let fresh = cache.target(
+                        &id,
+                        t.endpoints
+                            .endpoints()
+                            .iter()
+                            .map(|e| (e.addr, 1.0))
+                            .collect(),
+                        Some((host, port)),
+                    );
+                    cache.by_id.insert(id, fresh);
+                }
+                return;
+            }
+            let fresh = cache.target(&id, addrs, Some((host, port)));
+            cache.by_id.insert(id, fresh);
+        })
+        .detach();
     }
 }
 

@@ -197,7 +197,8 @@ def main():
     global NAME
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     NAME = sys.argv[2] if len(sys.argv) > 2 else "backend"
-    srv = Server(("127.0.0.1", port), Handler)
+    ip = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+    srv = Server((ip, port), Handler)
     print("READY", srv.server_address[1], flush=True)
     srv.serve_forever()
 

@@ -41,10 +41,16 @@ pub struct Backend {
 
 impl Backend {
     pub fn start(name: &str) -> Backend {
+        Self::start_on(name, "127.0.0.1", 0)
+    }
+
+    /// A backend on another loopback address (`127.0.0.2`, ...) and port (0: any).
+    pub fn start_on(name: &str, ip: &str, port: u16) -> Backend {
         let mut child = Command::new("python3")
             .arg(manifest_dir().join("tests/support/backend.py"))
-            .arg("0")
+            .arg(port.to_string())
             .arg(name)
+            .arg(ip)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -116,12 +122,47 @@ impl Hawser {
         dir: PathBuf,
         args: &[&str],
     ) -> Hawser {
-        let child = Command::new(hawser_bin())
-            .arg("run")
+        let mut cmd = Command::new(hawser_bin());
+        cmd.arg("run")
             .arg(config)
             .arg("--cores")
             .arg(cores.to_string())
-            .args(args)
+            .args(args);
+        Self::spawn(cmd, admin, config, dir)
+    }
+
+    /// True when this machine lets the tests run a process in its own mount
+    /// namespace (`unshare -m`, root or CAP_SYS_ADMIN), for a private /etc/hosts.
+    pub fn can_use_private_hosts() -> bool {
+        Command::new("unshare")
+            .args(["-m", "true"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// [`Hawser::start`] in its own mount namespace where `hosts` is bind-mounted
+    /// over /etc/hosts: rewriting `hosts` in place changes what the proxy's DNS
+    /// lookups see, and nothing else on the machine.
+    pub fn start_with_hosts(yaml: &str, admin: u16, hosts: &Path) -> Hawser {
+        let dir = temp_dir("hawser");
+        let config = dir.join("config.yaml");
+        std::fs::write(&config, yaml).unwrap();
+        let mut cmd = Command::new("unshare");
+        cmd.args([
+            "-m",
+            "sh",
+            "-c",
+            "mount --bind \"$0\" /etc/hosts && exec \"$1\" run \"$2\" --cores 1",
+        ])
+        .arg(hosts)
+        .arg(hawser_bin())
+        .arg(&config);
+        Self::spawn(cmd, admin, &config, dir)
+    }
+
+    fn spawn(mut cmd: Command, admin: u16, config: &Path, dir: PathBuf) -> Hawser {
+        let child = cmd
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit())
             .spawn()
