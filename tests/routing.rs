@@ -563,3 +563,37 @@ fn fs_endpoint_weights_split_traffic_and_zero_takes_an_endpoint_out() {
         "delegator: {d}"
     );
 }
+
+#[test]
+fn fs_subdirectories_bind_like_linkerd() {
+    let s = setup();
+    let team = s.disco.join("team");
+    std::fs::create_dir_all(&team).unwrap();
+    write_service(&team, "api", &format!("127.0.0.1 {}\n", s.c.port));
+    let dtab = ("l5d-dtab", "/svc/sub => /#/io.l5d.fs/team/api/v1");
+    // The namer polls the directory: wait until the new file binds.
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            send(s.port, "/", Some("sub"), &[dtab]).status == 200
+        }),
+        "team/api was not picked up"
+    );
+    let (_, echo) = route(&s, "sub", &[dtab]);
+    assert_eq!(echo["backend"], "c");
+    assert_eq!(
+        seen_header(&echo, "l5d-dst-client").as_deref(),
+        Some("/#/io.l5d.fs/team/api")
+    );
+    assert_eq!(
+        seen_header(&echo, "l5d-dst-residual").as_deref(),
+        Some("/v1")
+    );
+    // The directory's own name is negative.
+    let r = send(
+        s.port,
+        "/",
+        Some("dir"),
+        &[("l5d-dtab", "/svc/dir => /#/io.l5d.fs/team")],
+    );
+    assert_proxy_error(&r, 502, &["/svc/dir"]);
+}

@@ -208,12 +208,12 @@ pub fn lookup_in(namers: &[NamerUpdate], segments: &[&str]) -> NamerAnswer {
     let Some((n, plen)) = best else {
         return NamerAnswer::Neg;
     };
-    let name = segments[plen];
-    match n.snapshot.lookup(name) {
+    let rest = &segments[plen..];
+    match n.snapshot.lookup_path(rest) {
         None => NamerAnswer::Neg,
-        Some(svc) => NamerAnswer::Bound {
-            id: format!("{}/{}", n.prefix, name),
-            residual: segments[plen + 1..].iter().map(|s| s.to_string()).collect(),
+        Some((took, svc)) => NamerAnswer::Bound {
+            id: format!("{}/{}", n.prefix, rest[..took].join("/")),
+            residual: rest[took..].iter().map(|s| s.to_string()).collect(),
             addrs: svc
                 .endpoints
                 .iter()

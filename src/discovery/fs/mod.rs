@@ -1,6 +1,8 @@
 //! linkerd's `io.l5d.fs` namer: a directory (`rootDir`) with one file per service, each line
 //! `host port` or `host port * weight` (see [`parse`](parse_service_file) for the line format).
-//! A name `/#/<prefix>/<file>` binds to the endpoints in that file.
+//! A name `/#/<prefix>/<file>` binds to the endpoints in that file, and, as in linkerd, a
+//! subdirectory is walked: `/#/<prefix>/<dir>/<file>/rest` binds to `<dir>/<file>` with the
+//! residual `/rest` (at most [`MAX_DEPTH`] directories deep; a directory's own name is negative).
 //!
 //! [`FsNamer::poll`] rescans the directory with blocking `std::fs` calls, cheaply: a file is
 //! re-read only when its size, mtime, ctime or inode changed (or it changed so recently that a
@@ -15,9 +17,7 @@
 //! rotation. Symlinks are followed (Kubernetes ConfigMap
 //! mounts are symlinks into `..data`).
 //!
-//! Deliberately not done: subdirectories are not descended (linkerd serves `/#/fs/dir/file`;
-//! hawser serves only files directly under `rootDir`), names are not resolved through DNS, and no
-//! inotify is used (polling is bounded and portable). Ignored without a report: dotfiles
+//! Deliberately not done: no inotify is used (polling is bounded and portable). Ignored without a report: dotfiles
 //! (`.users.swp`, `.#users`, `..data`), editor files (`#users#`, `users~`, `*.swp`, `*.swo`,
 //! `*.swx`, `*.tmp`) and anything that is not a regular file.
 
@@ -36,6 +36,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+/// How many directories deep under `rootDir` service files are looked for.
+pub const MAX_DEPTH: usize = 8;
 
 /// Bounds on the work one [`FsNamer::poll`] may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +64,11 @@ impl Default for FsLimits {
 /// What the namer serves at one moment. Immutable; shared by `Arc`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FsSnapshot {
-    /// Bound services by file name. A name absent here is negative.
+    /// Bound services by file path relative to `rootDir` (`users`, `prod/users`). A name
+    /// absent here is negative.
     pub services: HashMap<String, ServiceAddrs>,
+    /// Subdirectories walked, relative to `rootDir` (`prod`, `prod/eu`).
+    pub dirs: BTreeSet<String>,
     /// Human-readable reports (file, line, reason, what was kept), sorted by file name.
     pub problems: Vec<String>,
 }
@@ -72,6 +78,27 @@ impl FsSnapshot {
     #[must_use]
     pub fn lookup(&self, name: &str) -> Option<&ServiceAddrs> {
         self.services.get(name)
+    }
+
+    /// Walks `segments` as linkerd does: a segment naming a file binds (the rest is the
+    /// residual), one naming a directory goes one level down, anything else is negative.
+    /// Returns how many segments the file's path took and its endpoints.
+    #[must_use]
+    pub fn lookup_path(&self, segments: &[&str]) -> Option<(usize, &ServiceAddrs)> {
+        let mut path = String::new();
+        for (i, seg) in segments.iter().enumerate().take(MAX_DEPTH + 1) {
+            if i > 0 {
+                path.push('/');
+            }
+            path.push_str(seg);
+            if let Some(svc) = self.services.get(&path) {
+                return Some((i + 1, svc));
+            }
+            if !self.dirs.contains(&path) {
+                return None;
+            }
+        }
+        None
     }
 }
 
@@ -132,6 +159,7 @@ pub struct FsNamer {
     prefix: String,
     limits: FsLimits,
     entries: BTreeMap<String, Entry>,
+    dirs: BTreeSet<String>,
     dir_problems: Vec<String>,
     current: Option<Arc<FsSnapshot>>,
 }
@@ -152,6 +180,7 @@ impl FsNamer {
             prefix,
             limits: FsLimits::default(),
             entries: BTreeMap::new(),
+            dirs: BTreeSet::new(),
             dir_problems: Vec::new(),
             current: None,
         }
@@ -217,7 +246,11 @@ impl FsNamer {
         let now = SystemTime::now();
         let mut dirty = self.current.is_none();
         let mut dir_problems = Vec::new();
-        if let Some(names) = self.list_names(&mut dir_problems) {
+        if let Some((names, dirs)) = self.list_names(&mut dir_problems) {
+            if dirs != self.dirs {
+                self.dirs = dirs;
+                dirty = true;
+            }
             let gone: Vec<String> = self
                 .entries
                 .keys()
@@ -247,53 +280,97 @@ impl FsNamer {
         Some(snapshot)
     }
 
-    /// The valid service names in the directory (within limits), or `None` when it cannot be
-    /// listed, in which case the entries are kept as they were.
-    fn list_names(&self, problems: &mut Vec<String>) -> Option<BTreeSet<String>> {
-        let dir = match fs::read_dir(&self.root) {
-            Ok(dir) => dir,
-            Err(e) => {
-                problems.push(format!(
-                    "{}: cannot list rootDir: {e}; keeping the last known services",
-                    self.root.display()
-                ));
-                return None;
-            }
-        };
+    /// The valid service names under `rootDir` (relative paths, within limits) and the
+    /// subdirectories walked, or `None` when `rootDir` itself cannot be listed, in which case the
+    /// entries are kept as they were. An unlistable subdirectory is reported and its files are
+    /// treated as removed (so they keep their last good sets).
+    fn list_names(
+        &self,
+        problems: &mut Vec<String>,
+    ) -> Option<(BTreeSet<String>, BTreeSet<String>)> {
         let mut names = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
         let mut seen = 0usize;
-        for entry in dir {
-            seen += 1;
-            if seen > self.limits.max_dir_entries {
-                problems.push(format!(
-                    "{}: more than {} directory entries; the rest are not looked at",
-                    self.root.display(),
-                    self.limits.max_dir_entries
-                ));
-                break;
-            }
-            let Ok(entry) = entry else { continue };
-            let os_name = entry.file_name();
-            let Some(name) = os_name.to_str() else {
-                problems.push(format!(
-                    "{}: file name {:?} is not UTF-8; ignored",
-                    self.root.display(),
-                    os_name.to_string_lossy()
-                ));
-                continue;
+        // (relative path, depth); "" is rootDir itself.
+        let mut pending: Vec<(String, usize)> = vec![(String::new(), 0)];
+        'walk: while let Some((rel, depth)) = pending.pop() {
+            let dir_path = if rel.is_empty() {
+                self.root.clone()
+            } else {
+                self.root.join(&rel)
             };
-            if is_ignored_name(name) {
-                continue;
+            let dir = match fs::read_dir(&dir_path) {
+                Ok(dir) => dir,
+                Err(e) if rel.is_empty() => {
+                    problems.push(format!(
+                        "{}: cannot list rootDir: {e}; keeping the last known services",
+                        self.root.display()
+                    ));
+                    return None;
+                }
+                Err(e) => {
+                    problems.push(format!(
+                        "{}: cannot list: {e}; its services keep their last good sets",
+                        dir_path.display()
+                    ));
+                    continue;
+                }
+            };
+            for entry in dir {
+                seen += 1;
+                if seen > self.limits.max_dir_entries {
+                    problems.push(format!(
+                        "{}: more than {} directory entries; the rest are not looked at",
+                        self.root.display(),
+                        self.limits.max_dir_entries
+                    ));
+                    break 'walk;
+                }
+                let Ok(entry) = entry else { continue };
+                let os_name = entry.file_name();
+                let Some(name) = os_name.to_str() else {
+                    problems.push(format!(
+                        "{}: file name {:?} is not UTF-8; ignored",
+                        dir_path.display(),
+                        os_name.to_string_lossy()
+                    ));
+                    continue;
+                };
+                if is_ignored_name(name) {
+                    continue;
+                }
+                if !is_path_segment(name) {
+                    problems.push(format!(
+                        "{}: file name {name:?} is not a valid path segment \
+                         (letters, digits and _:.#$%- only); ignored",
+                        dir_path.display()
+                    ));
+                    continue;
+                }
+                let child = if rel.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                // Follows symlinks (a ConfigMap's entries are links).
+                let is_dir = entry.file_type().is_ok_and(|t| {
+                    t.is_dir()
+                        || (t.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()))
+                });
+                if is_dir {
+                    if depth + 1 > MAX_DEPTH {
+                        problems.push(format!(
+                            "{}: deeper than {MAX_DEPTH} directories; not looked at",
+                            dir_path.join(name).display()
+                        ));
+                    } else {
+                        dirs.insert(child.clone());
+                        pending.push((child, depth + 1));
+                    }
+                    continue;
+                }
+                names.insert(child);
             }
-            if !is_path_segment(name) {
-                problems.push(format!(
-                    "{}: file name {name:?} is not a valid path segment \
-                     (letters, digits and _:.#$%- only); ignored",
-                    self.root.display()
-                ));
-                continue;
-            }
-            names.insert(name.to_owned());
         }
         if names.len() > self.limits.max_files {
             problems.push(format!(
@@ -306,7 +383,7 @@ impl FsNamer {
             let keep: BTreeSet<String> = names.into_iter().take(self.limits.max_files).collect();
             names = keep;
         }
-        Some(names)
+        Some((names, dirs))
     }
 
     /// Brings the entry for `name` up to date; true when what it serves or reports changed.
@@ -388,7 +465,11 @@ impl FsNamer {
             .cloned()
             .chain(self.entries.values().filter_map(|e| e.problem.clone()))
             .collect();
-        FsSnapshot { services, problems }
+        FsSnapshot {
+            services,
+            dirs: self.dirs.clone(),
+            problems,
+        }
     }
 }
 

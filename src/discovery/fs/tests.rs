@@ -443,3 +443,88 @@ fn recently_modified_files_are_re_read_until_settled() {
     );
     assert!(stamp(None).is_racy(now));
 }
+
+#[test]
+fn subdirectories_are_walked_like_linkerd() {
+    let dir = TempDir::new("subdirs");
+    fs::create_dir_all(dir.0.join("prod/eu")).expect("mkdir");
+    fs::create_dir_all(dir.0.join("empty-dir")).expect("mkdir");
+    dir.write("users", "10.0.0.1 80\n");
+    dir.write("prod/users", "10.0.1.1 80\n");
+    dir.write("prod/eu/users", "10.0.2.1 80\n");
+    let mut namer = FsNamer::new(&dir.0, "/io.l5d.fs");
+    let snap = namer.load_initial().expect("load");
+    assert_eq!(names(&snap), ["prod/eu/users", "prod/users", "users"]);
+    assert!(snap.problems.is_empty(), "{:?}", snap.problems);
+    let took = |segs: &[&str]| {
+        snap.lookup_path(segs)
+            .map(|(n, s)| (n, s.endpoints[0].authority()))
+    };
+    // A file binds; what follows it is the residual.
+    assert_eq!(took(&["users"]), Some((1, "10.0.0.1:80".into())));
+    assert_eq!(took(&["users", "x", "y"]), Some((1, "10.0.0.1:80".into())));
+    assert_eq!(took(&["prod", "users"]), Some((2, "10.0.1.1:80".into())));
+    assert_eq!(
+        took(&["prod", "eu", "users", "v1"]),
+        Some((3, "10.0.2.1:80".into()))
+    );
+    // A directory itself, a missing file in it, an empty directory: negative.
+    for neg in [
+        &["prod"][..],
+        &["prod", "nope"],
+        &["prod", "eu"],
+        &["empty-dir"],
+        &["nope"],
+    ] {
+        assert_eq!(took(neg), None, "{neg:?}");
+    }
+
+    // A file in a subdirectory that changes is seen; one that is deleted keeps its set.
+    dir.write("prod/users", "10.0.1.2 80\n");
+    let snap = namer.poll().expect("changed");
+    assert_eq!(
+        authorities(&snap, "prod/users").expect("bound"),
+        ["10.0.1.2:80"]
+    );
+    dir.remove("prod/eu/users");
+    let snap = namer.poll().expect("reported");
+    assert_eq!(
+        authorities(&snap, "prod/eu/users").expect("kept"),
+        ["10.0.2.1:80"]
+    );
+    assert!(
+        snap.problems
+            .iter()
+            .any(|p| p.contains("eu/users") && p.contains("file removed"))
+    );
+}
+
+#[test]
+fn nesting_is_bounded_and_symlinked_directories_are_followed() {
+    let dir = TempDir::new("deep");
+    let deep: PathBuf = (0..=MAX_DEPTH).map(|i| format!("d{i}")).collect();
+    fs::create_dir_all(dir.0.join(&deep)).expect("mkdir");
+    fs::write(dir.0.join(&deep).join("svc"), "10.0.0.9 80\n").expect("write");
+    fs::create_dir_all(dir.0.join("real")).expect("mkdir");
+    dir.write("real/api", "10.0.0.7 80\n");
+    std::os::unix::fs::symlink(dir.0.join("real"), dir.0.join("linked")).expect("symlink");
+    let mut namer = FsNamer::new(&dir.0, "/io.l5d.fs");
+    let snap = namer.load_initial().expect("load");
+    assert!(
+        names(&snap).contains(&"linked/api".to_string()),
+        "{:?}",
+        names(&snap)
+    );
+    assert!(
+        !names(&snap).iter().any(|n| n.ends_with("/svc")),
+        "{:?}",
+        names(&snap)
+    );
+    assert!(
+        snap.problems
+            .iter()
+            .any(|p| p.contains(&format!("deeper than {MAX_DEPTH}"))),
+        "{:?}",
+        snap.problems
+    );
+}
