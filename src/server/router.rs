@@ -426,6 +426,12 @@ struct EndpointCache {
 }
 
 impl EndpointCache {
+    /// Forgets endpoints no target and no request holds any more (addresses
+    /// that went away), so churn does not grow the map.
+    fn prune(&mut self) {
+        self.by_addr.retain(|_, e| Rc::strong_count(e) > 1);
+    }
+
     /// A target over `addrs`, reusing this shard's `Endpoint`s (and so their
     /// outstanding counts) for addresses it already knows.
     fn target(
@@ -556,6 +562,7 @@ impl Router {
             if cache.generation != generation {
                 cache.generation = generation;
                 cache.by_id.clear();
+                cache.prune();
             }
             if let Some(t) = cache.by_id.get(id) {
                 if let Some(dns) = &t.dns
@@ -622,6 +629,8 @@ impl Router {
             }
             let fresh = cache.target(&id, addrs, Some((host, port)));
             cache.by_id.insert(id, fresh);
+            drop(current);
+            cache.prune();
         })
         .detach();
     }
@@ -629,6 +638,35 @@ impl Router {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_of_replaced_targets_are_pruned_unless_in_use() {
+        let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        let id = Path::from_segments(["$", "inet", "h", "1"]).unwrap();
+        let mut cache = EndpointCache::default();
+        let t = cache.target(&id, vec![(addr(1), 1.0), (addr(2), 1.0)], None);
+        cache.by_id.insert(id.clone(), t);
+        // A request is still using endpoint 1 when the name moves to 2 and 3.
+        let (ep, in_flight) = cache.by_id[&id]
+            .endpoints
+            .pick_with(|_| 0)
+            .expect("an endpoint");
+        assert_eq!(ep.addr, addr(1));
+        drop(ep);
+        let fresh = cache.target(&id, vec![(addr(2), 1.0), (addr(3), 1.0)], None);
+        cache.by_id.insert(id.clone(), fresh);
+        cache.prune();
+        let mut kept: Vec<u16> = cache.by_addr.keys().map(|a| a.port()).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [1, 2, 3], "1 is still in flight");
+        drop(in_flight);
+        cache.prune();
+        let mut kept: Vec<u16> = cache.by_addr.keys().map(|a| a.port()).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [2, 3]);
+    }
+
     #[test]
     fn reqid_is_sixteen_hex_digits() {
         assert_eq!(&super::hex16(0x0123_4567_89ab_cdef), b"0123456789abcdef");
