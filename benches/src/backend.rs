@@ -1,6 +1,11 @@
-//! The fast HTTP/1.1 backend shipped with the harness: one glommio shard per CPU, each binding
-//! the port with `SO_REUSEPORT`, answering every request with `200 OK` and a fixed-size body
-//! prepared once, after an optional fixed latency. Pipelined requests are answered in order.
+//! The fast backend shipped with the harness: one glommio shard per CPU, each binding the port
+//! with `SO_REUSEPORT`, answering every request after an optional fixed latency. Pipelined
+//! requests are answered in order.
+//!
+//! - HTTP/1.1: `200 OK` and a fixed-size body prepared once.
+//! - Thrift (framed, binary): every `CALL` gets a strict `REPLY` with the call's method name and
+//!   seqid and a success binary field (id 0) of the response size; `ONEWAY` calls get nothing.
+//!   Any other message, or one that does not decode, closes the connection.
 //!
 //! For the harness's own tests it can stall a whole shard once (a blocking sleep, like a GC
 //! pause), which is what coordinated-omission correction is checked against. It does not route,
@@ -18,6 +23,9 @@ use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::{TcpListener, TcpStream};
 use glommio::{LocalExecutorBuilder, Placement};
 use hawser_http1::{BodyDecoder, Decoded, Limits, Peer, take_request};
+use hawser_thrift::{Message, MessageHeader, MessageType};
+
+use crate::shape::Protocol;
 
 /// A one-time stall of every backend shard: after `after_requests` requests on a shard, that
 /// shard's thread sleeps for `pause` (nothing on it runs meanwhile).
@@ -34,7 +42,9 @@ pub struct Stall {
 pub struct BackendSpec {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// Response body size in bytes.
+    /// What it speaks.
+    pub protocol: Protocol,
+    /// Response body size in bytes (Thrift: the success binary's size).
     pub size: usize,
     /// Added before each response.
     pub latency: Duration,
@@ -152,7 +162,10 @@ async fn serve_shard(
     };
     let _ = ready.send(Ok(()));
     let shared = Rc::new(ShardState {
-        response: response_bytes(spec.size),
+        response: match spec.protocol {
+            Protocol::Http1 => response_bytes(spec.size),
+            Protocol::Thrift => Bytes::from(vec![b'x'; spec.size]),
+        },
         latency: spec.latency,
         stall: spec.stall,
         answered: Cell::new(0),
@@ -166,7 +179,15 @@ async fn serve_shard(
         match futures_lite::future::or(accept, tick).await {
             Some(Ok(stream)) => {
                 let shared = shared.clone();
-                glommio::spawn_local(async move { serve_conn(stream, shared).await }).detach();
+                match spec.protocol {
+                    Protocol::Http1 => {
+                        glommio::spawn_local(async move { serve_conn(stream, shared).await })
+                    }
+                    Protocol::Thrift => {
+                        glommio::spawn_local(async move { serve_thrift(stream, shared).await })
+                    }
+                }
+                .detach();
             }
             Some(Err(_)) => glommio::timer::sleep(Duration::from_millis(1)).await,
             None => {}
@@ -178,10 +199,71 @@ async fn serve_shard(
 }
 
 struct ShardState {
+    /// HTTP/1.1: the whole response; Thrift: the success payload.
     response: Bytes,
     latency: Duration,
     stall: Option<Stall>,
     answered: Cell<u64>,
+}
+
+impl ShardState {
+    /// The configured latency, then the count, then the one-time stall when it is due.
+    async fn before_answer(&self) {
+        if !self.latency.is_zero() {
+            glommio::timer::sleep(self.latency).await;
+        }
+        let n = self.answered.get() + 1;
+        self.answered.set(n);
+        if let Some(stall) = self.stall
+            && n == stall.after_requests
+        {
+            // Deliberately blocks the whole shard, like a process pause.
+            std::thread::sleep(stall.pause);
+        }
+    }
+}
+
+/// Thrift: reply to every framed call in the buffer, then write once.
+async fn serve_thrift(mut stream: TcpStream, shared: Rc<ShardState>) {
+    let _ = stream.set_nodelay(true);
+    let limits = hawser_thrift::Limits::default();
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut out = BytesMut::with_capacity(16 * 1024);
+    loop {
+        loop {
+            let frame = match hawser_thrift::take_frame(&mut buf, &limits) {
+                Ok(hawser_thrift::Decoded::Done(frame)) => frame,
+                Ok(hawser_thrift::Decoded::NeedMore(_)) => break,
+                Err(_) => return,
+            };
+            let Ok(call) = Message::load(&frame, &limits) else {
+                return;
+            };
+            match call.header.kind {
+                MessageType::Call => {}
+                MessageType::Oneway => continue,
+                MessageType::Reply | MessageType::Exception => return,
+            }
+            shared.before_answer().await;
+            let reply = MessageHeader {
+                kind: MessageType::Reply,
+                strict: true,
+                ..call.header
+            };
+            if hawser_thrift::encode_framed_binary(&reply, 0, &shared.response, &mut out).is_err() {
+                return;
+            }
+        }
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() {
+                return;
+            }
+            out.clear();
+        }
+        if !fill(&mut stream, &mut buf).await {
+            return;
+        }
+    }
 }
 
 async fn serve_conn(mut stream: TcpStream, shared: Rc<ShardState>) {
@@ -222,17 +304,7 @@ async fn serve_conn(mut stream: TcpStream, shared: Rc<ShardState>) {
                     Err(_) => return,
                 }
             }
-            if !shared.latency.is_zero() {
-                glommio::timer::sleep(shared.latency).await;
-            }
-            let n = shared.answered.get() + 1;
-            shared.answered.set(n);
-            if let Some(stall) = shared.stall
-                && n == stall.after_requests
-            {
-                // Deliberately blocks the whole shard, like a process pause.
-                std::thread::sleep(stall.pause);
-            }
+            shared.before_answer().await;
             out.put_slice(&shared.response);
             if !head.keep_alive() {
                 let _ = stream.write_all(&out).await;

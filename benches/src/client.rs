@@ -1,6 +1,7 @@
 //! One generator connection: writes a request, reads and fully checks the response with
-//! `hawser-http1` (head, framing, body), so a short body, a bad head, an unexpected status or
-//! bytes nobody asked for (a pipelining bug) count as errors instead of as fast responses.
+//! `hawser-http1` (head, framing, body) or `hawser-thrift` (frame, reply header, struct), so a
+//! short body, a bad head, an unexpected status, a Thrift reply to another call or bytes nobody
+//! asked for (a pipelining bug) count as errors instead of as fast responses.
 //!
 //! It keeps one request in flight; it does not pipeline, retry or follow redirects, and it does
 //! not time anything: the generator owns the clock.
@@ -13,6 +14,9 @@ use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use glommio::net::TcpStream;
 use hawser_http1::{BodyDecoder, Decoded, Framing, Limits, Peer, take_response};
+use hawser_thrift::MessageType;
+
+use crate::shape::RequestShape;
 
 /// Why an exchange failed. Each is counted by its [`ExchangeError::label`].
 #[derive(Debug)]
@@ -34,6 +38,23 @@ pub enum ExchangeError {
     },
     /// Bytes arrived after a complete response although nothing else was requested.
     Unsolicited,
+    /// Thrift: the reply's frame, header or struct was invalid.
+    Thrift(hawser_thrift::Error),
+    /// Thrift: an `EXCEPTION` message (a `TApplicationException`) instead of a reply.
+    ThriftException,
+    /// Thrift: a message type other than `REPLY` (or `EXCEPTION`).
+    NotReply(MessageType),
+    /// Thrift: a reply with another seqid than the call's.
+    WrongSeqid {
+        /// The call's.
+        expected: i32,
+        /// The reply's.
+        got: i32,
+    },
+    /// Thrift: a reply for another method name.
+    WrongMethod,
+    /// Thrift: a reply without a binary success field (a declared exception, or a void result).
+    NoSuccess,
 }
 
 impl ExchangeError {
@@ -47,6 +68,12 @@ impl ExchangeError {
             ExchangeError::Status(s) => format!("status {s}"),
             ExchangeError::BodySize { .. } => "wrong body size".into(),
             ExchangeError::Unsolicited => "unsolicited bytes".into(),
+            ExchangeError::Thrift(e) => format!("bad reply: {}", e.reason()),
+            ExchangeError::ThriftException => "exception reply".into(),
+            ExchangeError::NotReply(t) => format!("not a reply: {t:?}"),
+            ExchangeError::WrongSeqid { .. } => "wrong seqid".into(),
+            ExchangeError::WrongMethod => "wrong method".into(),
+            ExchangeError::NoSuccess => "no success field".into(),
         }
     }
 }
@@ -74,17 +101,8 @@ impl Http1Conn {
         expect_body: Option<u64>,
         timeout: Duration,
     ) -> Result<Http1Conn, ExchangeError> {
-        let stream = TcpStream::connect_timeout(addr, timeout)
-            .await
-            .map_err(|e| ExchangeError::Io(e.into()))?;
-        stream
-            .set_nodelay(true)
-            .map_err(|e| ExchangeError::Io(e.into()))?;
-        stream
-            .set_read_timeout(Some(timeout))
-            .map_err(|e| ExchangeError::Io(e.into()))?;
         Ok(Http1Conn {
-            stream,
+            stream: open(addr, timeout).await?,
             buf: BytesMut::with_capacity(16 * 1024),
             request,
             head_request: method.eq_ignore_ascii_case("HEAD"),
@@ -168,24 +186,219 @@ impl Http1Conn {
 
     /// Reads more bytes into the buffer.
     async fn fill(&mut self) -> Result<(), ExchangeError> {
-        let len = self.buf.len();
-        if self.buf.capacity() - len < 4096 {
-            self.buf.reserve(16 * 1024);
+        fill(&mut self.stream, &mut self.buf).await
+    }
+}
+
+/// Reads more bytes into `buf`.
+async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<(), ExchangeError> {
+    let len = buf.len();
+    if buf.capacity() - len < 4096 {
+        buf.reserve(16 * 1024);
+    }
+    let room = buf.capacity() - len;
+    buf.resize(len + room, 0);
+    let n = match stream.read(&mut buf[len..]).await {
+        Ok(n) => n,
+        Err(e) => {
+            buf.truncate(len);
+            return Err(ExchangeError::Io(e));
         }
-        let room = self.buf.capacity() - len;
-        self.buf.resize(len + room, 0);
-        let n = self.stream.read(&mut self.buf[len..]).await;
-        let n = match n {
-            Ok(n) => n,
-            Err(e) => {
-                self.buf.truncate(len);
-                return Err(ExchangeError::Io(e));
+    };
+    buf.truncate(len + n);
+    if n == 0 {
+        return Err(ExchangeError::Closed);
+    }
+    Ok(())
+}
+
+async fn open(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ExchangeError> {
+    let stream = TcpStream::connect_timeout(addr, timeout)
+        .await
+        .map_err(|e| ExchangeError::Io(e.into()))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| ExchangeError::Io(e.into()))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| ExchangeError::Io(e.into()))?;
+    Ok(stream)
+}
+
+/// A Thrift connection that repeats one call with a fresh seqid each time (1, 2, ...).
+pub struct ThriftConn {
+    stream: TcpStream,
+    buf: BytesMut,
+    request: BytesMut,
+    seqid_at: usize,
+    seqid: i32,
+    method: Vec<u8>,
+    expect_payload: Option<u64>,
+    limits: hawser_thrift::Limits,
+    reusable: bool,
+}
+
+impl ThriftConn {
+    /// Connects to `addr`. `request` is the encoded call, its seqid at `seqid_at`; `method` its
+    /// name. `timeout` bounds the connect and each later read.
+    ///
+    /// # Errors
+    /// The connect error.
+    pub async fn connect(
+        addr: SocketAddr,
+        request: Bytes,
+        seqid_at: usize,
+        method: &str,
+        expect_payload: Option<u64>,
+        timeout: Duration,
+    ) -> Result<ThriftConn, ExchangeError> {
+        Ok(ThriftConn {
+            stream: open(addr, timeout).await?,
+            buf: BytesMut::with_capacity(16 * 1024),
+            request: BytesMut::from(&request[..]),
+            seqid_at,
+            seqid: 0,
+            method: method.as_bytes().to_vec(),
+            expect_payload,
+            limits: hawser_thrift::Limits::default(),
+            reusable: true,
+        })
+    }
+
+    /// False once an exchange failed: open a new one.
+    pub fn reusable(&self) -> bool {
+        self.reusable
+    }
+
+    /// Sends the next call; returns when its reply has been read completely and checked.
+    ///
+    /// # Errors
+    /// Any [`ExchangeError`]; the connection is then not reusable.
+    pub async fn exchange(&mut self) -> Result<(), ExchangeError> {
+        let r = self.exchange_inner().await;
+        if r.is_err() {
+            self.reusable = false;
+        }
+        r
+    }
+
+    async fn exchange_inner(&mut self) -> Result<(), ExchangeError> {
+        self.seqid = self.seqid.wrapping_add(1);
+        let at = self.seqid_at;
+        self.request[at..at + 4].copy_from_slice(&self.seqid.to_be_bytes());
+        self.stream
+            .write_all(&self.request)
+            .await
+            .map_err(ExchangeError::Io)?;
+        let frame = loop {
+            match hawser_thrift::take_frame(&mut self.buf, &self.limits) {
+                Err(e) => return Err(ExchangeError::Thrift(e)),
+                Ok(hawser_thrift::Decoded::Done(frame)) => break frame,
+                Ok(hawser_thrift::Decoded::NeedMore(_)) => {
+                    fill(&mut self.stream, &mut self.buf).await?;
+                }
             }
         };
-        self.buf.truncate(len + n);
-        if n == 0 {
-            return Err(ExchangeError::Closed);
+        check_reply(
+            &frame,
+            &self.limits,
+            self.seqid,
+            &self.method,
+            self.expect_payload,
+        )?;
+        if !self.buf.is_empty() {
+            return Err(ExchangeError::Unsolicited);
         }
         Ok(())
+    }
+}
+
+/// Checks one reply frame's payload against the call it answers.
+///
+/// # Errors
+/// The first thing wrong, as an [`ExchangeError`].
+pub fn check_reply(
+    payload: &[u8],
+    limits: &hawser_thrift::Limits,
+    seqid: i32,
+    method: &[u8],
+    expect_payload: Option<u64>,
+) -> Result<(), ExchangeError> {
+    let m = hawser_thrift::Message::load(payload, limits).map_err(ExchangeError::Thrift)?;
+    match m.header.kind {
+        MessageType::Reply => {}
+        MessageType::Exception => return Err(ExchangeError::ThriftException),
+        other => return Err(ExchangeError::NotReply(other)),
+    }
+    if m.header.seqid != seqid {
+        return Err(ExchangeError::WrongSeqid {
+            expected: seqid,
+            got: m.header.seqid,
+        });
+    }
+    if m.header.name != method {
+        return Err(ExchangeError::WrongMethod);
+    }
+    let (success, _) =
+        hawser_thrift::find_binary_field(m.body, 0, limits).map_err(ExchangeError::Thrift)?;
+    let got = success.ok_or(ExchangeError::NoSuccess)?.len() as u64;
+    match expect_payload {
+        Some(expected) if expected != got => Err(ExchangeError::BodySize { expected, got }),
+        _ => Ok(()),
+    }
+}
+
+/// A generator connection of either protocol.
+pub enum Conn {
+    /// HTTP/1.1 keep-alive.
+    Http1(Http1Conn),
+    /// Thrift framed/binary.
+    Thrift(ThriftConn),
+}
+
+impl Conn {
+    /// Connects for `shape`; `request` is `shape.encode()` (prepared once per shard).
+    ///
+    /// # Errors
+    /// The connect error.
+    pub async fn connect(
+        addr: SocketAddr,
+        shape: &RequestShape,
+        request: Bytes,
+        expect_body: Option<u64>,
+        timeout: Duration,
+    ) -> Result<Conn, ExchangeError> {
+        match shape {
+            RequestShape::Http1(r) => {
+                Http1Conn::connect(addr, request, &r.method, expect_body, timeout)
+                    .await
+                    .map(Conn::Http1)
+            }
+            RequestShape::Thrift(c) => {
+                let at = shape.seqid_offset().unwrap_or(0);
+                ThriftConn::connect(addr, request, at, &c.method, expect_body, timeout)
+                    .await
+                    .map(Conn::Thrift)
+            }
+        }
+    }
+
+    /// Whether the next exchange may use this connection.
+    pub fn reusable(&self) -> bool {
+        match self {
+            Conn::Http1(c) => c.reusable(),
+            Conn::Thrift(c) => c.reusable(),
+        }
+    }
+
+    /// One checked exchange.
+    ///
+    /// # Errors
+    /// Any [`ExchangeError`]; the connection is then not reusable.
+    pub async fn exchange(&mut self) -> Result<(), ExchangeError> {
+        match self {
+            Conn::Http1(c) => c.exchange().await,
+            Conn::Thrift(c) => c.exchange().await,
+        }
     }
 }

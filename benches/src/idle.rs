@@ -129,6 +129,7 @@ pub fn run(args: &IdleArgs) -> Result<Vec<IdleResult>, String> {
     let cpus = plan_cpus(args.proxy_cores, None)?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let backend = start_backend(&BackendSpec {
+        protocol: crate::shape::Protocol::Http1,
         port: 0,
         size: 64,
         latency: Duration::ZERO,
@@ -146,6 +147,7 @@ pub fn run(args: &IdleArgs) -> Result<Vec<IdleResult>, String> {
         workdir: args.out.join("idle-work"),
         hawser,
         max_conns: conns + 64,
+        protocol: crate::shape::Protocol::Http1,
     };
     let mut results = Vec::new();
     println!(

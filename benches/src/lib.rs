@@ -3,9 +3,9 @@
 //!
 //! - [`load`]: the open-loop (coordinated-omission corrected) and closed-loop load generator on
 //!   its own glommio shards, with HdrHistogram latencies.
-//! - [`client`]: one checked HTTP/1.1 keep-alive exchange per request.
-//! - [`backend`]: the fast HTTP/1.1 backend.
-//! - [`shape`]: request shapes (HTTP/1.1 now; HTTP/2 and Thrift not yet).
+//! - [`client`]: one checked exchange per request (HTTP/1.1 keep-alive or a Thrift call).
+//! - [`backend`]: the fast HTTP/1.1 and Thrift backend.
+//! - [`shape`]: request shapes (HTTP/1.1 and Thrift framed/binary; HTTP/2 not yet).
 //! - [`peers`], [`procstat`]: starting the proxies with generated configs, pinned with taskset,
 //!   and reading their CPU time and RSS from /proc.
 //! - [`scenario`], [`report`], [`progress`]: the comparison runner and its outputs.

@@ -9,7 +9,8 @@
 //! stall therefore shows up as the many slow requests users would have seen, not as one. The
 //! uncorrected latency (from the actual send) is kept beside it so the two can be compared.
 //!
-//! It does not pipeline (one request in flight per connection), retry, or read a config file.
+//! It speaks any [`RequestShape`] (HTTP/1.1, Thrift) and does not pipeline (one request in flight
+//! per connection), retry, or read a config file.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use glommio::{LocalExecutorBuilder, Placement};
 use hdrhistogram::Histogram;
 
-use crate::client::{ExchangeError, Http1Conn};
+use crate::client::{Conn, ExchangeError};
 use crate::shape::RequestShape;
 
 /// How requests are paced.
@@ -51,7 +52,8 @@ pub struct LoadSpec {
     pub warmup: Duration,
     /// One generator shard per CPU in this list.
     pub cpus: Vec<usize>,
-    /// Expected response body size; a different size is an error. `None`: any size.
+    /// Expected response body size (Thrift: the success binary's size); a different size is
+    /// an error. `None`: any size.
     pub expect_body: Option<u64>,
     /// Connect and read timeout.
     pub timeout: Duration,
@@ -253,11 +255,11 @@ async fn run_shard(
     Some(report)
 }
 
-async fn connect(spec: &LoadSpec, request: &bytes::Bytes) -> Result<Http1Conn, ExchangeError> {
-    Http1Conn::connect(
+async fn connect(spec: &LoadSpec, request: &bytes::Bytes) -> Result<Conn, ExchangeError> {
+    Conn::connect(
         spec.addr,
+        &spec.shape,
         request.clone(),
-        spec.shape.method(),
         spec.expect_body,
         spec.timeout,
     )
@@ -270,7 +272,7 @@ fn micros(d: Duration) -> u64 {
 
 /// Drives one connection: connection `k` of the run, schedule starting at `start`.
 async fn drive(
-    mut conn: Http1Conn,
+    mut conn: Conn,
     spec: &LoadSpec,
     request: bytes::Bytes,
     k: usize,

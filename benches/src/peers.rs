@@ -3,6 +3,10 @@
 //! best practice for a keep-alive reverse proxy (upstream keepalive, one worker or thread,
 //! logging off). `direct` is the baseline with no proxy.
 //!
+//! For Thrift the peers forward TCP: HAProxy in `mode tcp`, nginx through its `stream` module
+//! (skipped when this nginx lacks it, as Debian's nginx-light does); hawser does not proxy Thrift
+//! yet and is skipped.
+//!
 //! It does not install anything unless asked (`install_peers`), and never touches the system's
 //! own nginx or HAProxy configuration: every file lives in a fresh work directory.
 
@@ -15,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::backend::free_port;
 use crate::procstat::format_cpu_list;
+use crate::shape::Protocol;
 
 /// A system the runner measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -109,6 +114,8 @@ pub struct ProxySetup {
     pub hawser: PathBuf,
     /// Most client connections the proxy must accept.
     pub max_conns: usize,
+    /// What the backend and the clients speak.
+    pub protocol: Protocol,
 }
 
 /// True when `prog` is on the PATH.
@@ -163,6 +170,39 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
     let cores = setup.cpus.len().max(1);
     let (prog, args): (PathBuf, Vec<String>) = match system {
         System::Direct => return Ok(None),
+        System::Hawser if setup.protocol == Protocol::Thrift => {
+            return Err(Skipped("hawser does not proxy Thrift yet".into()));
+        }
+        System::Nginx if setup.protocol == Protocol::Thrift => {
+            let prog = find("nginx")
+                .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
+            let module = nginx_stream_module(&prog).map_err(Skipped)?;
+            let cfg = dir.join("nginx.conf");
+            write(
+                &cfg,
+                &nginx_stream_config(
+                    &dir,
+                    port,
+                    setup.backend,
+                    setup.max_conns,
+                    module.as_deref(),
+                ),
+            )?;
+            (prog, nginx_args(&dir, &cfg))
+        }
+        System::Haproxy if setup.protocol == Protocol::Thrift => {
+            let prog = find("haproxy")
+                .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
+            let cfg = dir.join("haproxy.cfg");
+            write(
+                &cfg,
+                &haproxy_tcp_config(port, setup.backend, cores, setup.max_conns),
+            )?;
+            (
+                prog,
+                vec!["-db".into(), "-f".into(), cfg.display().to_string()],
+            )
+        }
         System::Hawser => {
             if !setup.hawser.is_file() {
                 return Err(Skipped(format!(
@@ -189,15 +229,7 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
                 &cfg,
                 &nginx_config(&dir, port, setup.backend, setup.max_conns),
             )?;
-            let args = vec![
-                "-p".into(),
-                dir.display().to_string(),
-                "-e".into(),
-                dir.join("error.log").display().to_string(),
-                "-c".into(),
-                cfg.display().to_string(),
-            ];
-            (prog, args)
+            (prog, nginx_args(&dir, &cfg))
         }
         System::Haproxy => {
             let prog = find("haproxy")
@@ -239,12 +271,34 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
                 err.trim()
             )));
         }
-        if probe(proxy.addr) {
+        let answered = match setup.protocol {
+            Protocol::Http1 => probe(proxy.addr),
+            Protocol::Thrift => probe_thrift(proxy.addr),
+        };
+        if answered {
             return Ok(Some(proxy));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(Skipped(format!("{} never answered 200", system.as_str())))
+    let what = match setup.protocol {
+        Protocol::Http1 => "200",
+        Protocol::Thrift => "a Thrift call",
+    };
+    Err(Skipped(format!(
+        "{} never answered {what}",
+        system.as_str()
+    )))
+}
+
+fn nginx_args(dir: &Path, cfg: &Path) -> Vec<String> {
+    vec![
+        "-p".into(),
+        dir.display().to_string(),
+        "-e".into(),
+        dir.join("error.log").display().to_string(),
+        "-c".into(),
+        cfg.display().to_string(),
+    ]
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Skipped> {
@@ -264,6 +318,126 @@ pub fn probe(addr: SocketAddr) -> bool {
     }
     let mut head = [0u8; 12];
     s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// One blocking Thrift call (`echo`, seqid 1): true on a framed `REPLY` with seqid 1.
+pub fn probe_thrift(addr: SocketAddr) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let shape = crate::shape::RequestShape::thrift("echo", 0);
+    let mut call = shape.encode().to_vec();
+    let at = shape.seqid_offset().unwrap_or(0);
+    call[at..at + 4].copy_from_slice(&1i32.to_be_bytes());
+    if s.write_all(&call).is_err() {
+        return false;
+    }
+    let mut len = [0u8; 4];
+    if s.read_exact(&mut len).is_err() {
+        return false;
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > 1 << 20 {
+        return false;
+    }
+    let mut payload = vec![0u8; len];
+    s.read_exact(&mut payload).is_ok()
+        && hawser_thrift::Message::load(&payload, &hawser_thrift::Limits::default()).is_ok_and(
+            |m| m.header.kind == hawser_thrift::MessageType::Reply && m.header.seqid == 1,
+        )
+}
+
+/// Whether `nginx` has the `stream` module: `Ok(None)` when built in, `Ok(Some(path))` when it
+/// is a dynamic module found on disk (to `load_module`), `Err` with the reason otherwise.
+///
+/// # Errors
+/// When `nginx -V` fails or the module is neither built in nor installed.
+pub fn nginx_stream_module(nginx: &Path) -> Result<Option<PathBuf>, String> {
+    let out = Command::new(nginx)
+        .arg("-V")
+        .output()
+        .map_err(|e| format!("{} -V: {e}", nginx.display()))?;
+    // nginx prints its build options on stderr.
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    stream_module_in(&text, |p| p.is_file())
+}
+
+/// [`nginx_stream_module`] on given `nginx -V` output, with `exists` for the file check.
+///
+/// # Errors
+/// When the output shows no stream module, or a dynamic one that is not installed.
+pub fn stream_module_in(
+    nginx_v: &str,
+    exists: impl Fn(&Path) -> bool,
+) -> Result<Option<PathBuf>, String> {
+    let opts: Vec<&str> = nginx_v.split_whitespace().collect();
+    if opts.contains(&"--with-stream") {
+        return Ok(None);
+    }
+    if !opts.contains(&"--with-stream=dynamic") {
+        return Err("this nginx has no stream module (TCP proxying), needed for Thrift".into());
+    }
+    let mut dirs: Vec<PathBuf> = opts
+        .iter()
+        .filter_map(|o| o.strip_prefix("--modules-path="))
+        .map(PathBuf::from)
+        .collect();
+    dirs.extend(["/usr/lib/nginx/modules", "/usr/share/nginx/modules"].map(PathBuf::from));
+    dirs.into_iter()
+        .map(|d| d.join("ngx_stream_module.so"))
+        .find(|p| exists(p))
+        .map(Some)
+        .ok_or_else(|| {
+            "this nginx's stream module (TCP proxying, needed for Thrift) is not installed \
+             (Debian: libnginx-mod-stream)"
+                .into()
+        })
+}
+
+/// nginx for Thrift: one worker, a `stream` server forwarding TCP to the backend, no logging.
+pub fn nginx_stream_config(
+    dir: &Path,
+    port: u16,
+    backend: SocketAddr,
+    max_conns: usize,
+    module: Option<&Path>,
+) -> String {
+    let mut c = String::new();
+    if let Some(m) = module {
+        let _ = writeln!(c, "load_module {};", m.display());
+    }
+    let _ = write!(
+        c,
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
+         worker_rlimit_nofile {nofile};\n\
+         events {{ worker_connections {conns}; multi_accept on; }}\n\
+         stream {{\n  upstream be {{ server {backend}; }}\n\
+         \x20 server {{\n    listen 127.0.0.1:{port} reuseport backlog=4096;\n\
+         \x20   proxy_pass be;\n    tcp_nodelay on;\n  }}\n}}\n",
+        pid = dir.join("nginx.pid").display(),
+        dir = dir.display(),
+        nofile = 2 * max_conns + 1024,
+        conns = 2 * max_conns + 512,
+    );
+    c
+}
+
+/// HAProxy for Thrift: `mode tcp`, `nbthread` = proxy cores, no logging.
+pub fn haproxy_tcp_config(
+    port: u16,
+    backend: SocketAddr,
+    threads: usize,
+    max_conns: usize,
+) -> String {
+    format!(
+        "global\n  nbthread {threads}\n  maxconn {maxconn}\n\n\
+         defaults\n  mode tcp\n  \
+         timeout connect 5s\n  timeout client 300s\n  timeout server 300s\n\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\n\
+         backend be\n  server s1 {backend}\n",
+        maxconn = max_conns + 512,
+    )
 }
 
 /// hawser: the `Host` header names the service; every service goes to the backend.
@@ -314,4 +488,44 @@ pub fn haproxy_config(port: u16, backend: SocketAddr, threads: usize, max_conns:
          backend be\n  server s1 {backend}\n",
         maxconn = max_conns + 512,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_module_is_found_built_in_dynamic_or_not_at_all() {
+        let none = |_: &Path| false;
+        assert_eq!(
+            stream_module_in(
+                "configure arguments: --with-http_ssl_module --with-stream",
+                none
+            ),
+            Ok(None)
+        );
+        assert!(stream_module_in("configure arguments: --with-http_ssl_module", none).is_err());
+        let v = "configure arguments: --modules-path=/opt/ngx/mods --with-stream=dynamic";
+        assert!(
+            stream_module_in(v, none)
+                .unwrap_err()
+                .contains("not installed")
+        );
+        assert_eq!(
+            stream_module_in(v, |p| p.starts_with("/opt/ngx/mods")),
+            Ok(Some(PathBuf::from("/opt/ngx/mods/ngx_stream_module.so")))
+        );
+    }
+
+    #[test]
+    fn tcp_configs_forward_to_the_backend_without_logging() {
+        let be = SocketAddr::from(([127, 0, 0, 1], 9000));
+        let h = haproxy_tcp_config(4000, be, 1, 100);
+        assert!(h.contains("mode tcp") && h.contains("server s1 127.0.0.1:9000"));
+        assert!(h.contains("nbthread 1") && !h.contains("log"));
+        let n = nginx_stream_config(Path::new("/w"), 4000, be, 100, Some(Path::new("/m.so")));
+        assert!(n.starts_with("load_module /m.so;\n"));
+        assert!(n.contains("stream {") && n.contains("server 127.0.0.1:9000;"));
+        assert!(n.contains("listen 127.0.0.1:4000") && !n.contains("http {"));
+    }
 }

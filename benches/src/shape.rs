@@ -1,18 +1,31 @@
 //! Request shapes: what one generated request looks like on the wire and how its response is
 //! checked.
 //!
-//! Only HTTP/1.1 exists today. The enum is the seam where HTTP/2 (many streams per connection)
-//! and Thrift (framed, binary) shapes will be added; this module deliberately knows nothing about
-//! sockets, schedules or histograms.
+//! Two shapes exist:
+//!
+//! - **HTTP/1.1**: a `GET /` (or a `POST /` with a body) with a `Host` header; the response must be
+//!   a `200` with the expected body size.
+//! - **Thrift** (framed transport, binary protocol, strict headers): one `CALL` of a method with
+//!   one binary argument (field 1) of the request size. The seqid starts at 1 on each connection
+//!   and goes up by one per call ([`RequestShape::seqid_offset`] says where to rewrite it in the
+//!   prepared bytes). The response must be a framed `REPLY` with the same seqid and method name
+//!   whose struct skips cleanly and carries a success binary (field 0) of the expected size; an
+//!   `EXCEPTION` message, a declared exception (no field 0) or any mismatch is an error.
+//!
+//! Both keep one request in flight per connection. The enum is the seam where HTTP/2 (many
+//! streams per connection) will be added; this module deliberately knows nothing about sockets,
+//! schedules or histograms.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-/// The protocol a run speaks. Only `http1` is implemented; HTTP/2 and Thrift are not yet.
+/// The protocol a run speaks. HTTP/2 is not implemented yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// HTTP/1.1 keep-alive, one request in flight per connection.
     Http1,
+    /// Thrift: framed transport, binary protocol, one call in flight per connection.
+    Thrift,
 }
 
 impl Protocol {
@@ -20,6 +33,7 @@ impl Protocol {
     pub fn as_str(self) -> &'static str {
         match self {
             Protocol::Http1 => "http1",
+            Protocol::Thrift => "thrift",
         }
     }
 }
@@ -37,11 +51,22 @@ pub struct Http1Request {
     pub body_size: usize,
 }
 
+/// One Thrift call, framed, binary protocol, strict header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThriftCall {
+    /// The method name (what a Thrift router would route on).
+    pub method: String,
+    /// Bytes of the one binary argument (field 1).
+    pub payload_size: usize,
+}
+
 /// What each generated request is. New protocols become new variants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestShape {
     /// HTTP/1.1 keep-alive.
     Http1(Http1Request),
+    /// Thrift framed/binary call.
+    Thrift(ThriftCall),
 }
 
 impl RequestShape {
@@ -55,14 +80,34 @@ impl RequestShape {
         })
     }
 
+    /// A call of `method` with a binary argument of `payload_size` bytes.
+    pub fn thrift(method: &str, payload_size: usize) -> RequestShape {
+        RequestShape::Thrift(ThriftCall {
+            method: method.into(),
+            payload_size,
+        })
+    }
+
     /// The protocol of this shape.
     pub fn protocol(&self) -> Protocol {
         match self {
             RequestShape::Http1(_) => Protocol::Http1,
+            RequestShape::Thrift(_) => Protocol::Thrift,
         }
     }
 
-    /// The bytes of one request.
+    /// Thrift: where the 4 seqid bytes sit in [`RequestShape::encode`]'s output.
+    pub fn seqid_offset(&self) -> Option<usize> {
+        match self {
+            RequestShape::Http1(_) => None,
+            RequestShape::Thrift(c) => Some(hawser_thrift::FRAME_HEADER_LEN + 8 + c.method.len()),
+        }
+    }
+
+    /// The bytes of one request (Thrift: with seqid 0, to be rewritten per call).
+    ///
+    /// # Panics
+    /// When a Thrift call does not fit a frame (a method or payload over 2 GiB).
     pub fn encode(&self) -> Bytes {
         match self {
             RequestShape::Http1(r) => {
@@ -80,13 +125,27 @@ impl RequestShape {
                 out.put_bytes(b'x', r.body_size);
                 out.freeze()
             }
+            RequestShape::Thrift(c) => {
+                let mut out = BytesMut::with_capacity(32 + c.method.len() + c.payload_size);
+                let header = hawser_thrift::MessageHeader {
+                    name: c.method.as_bytes(),
+                    kind: hawser_thrift::MessageType::Call,
+                    seqid: 0,
+                    strict: true,
+                };
+                let payload = vec![b'x'; c.payload_size];
+                hawser_thrift::encode_framed_binary(&header, 1, &payload, &mut out)
+                    .expect("a benchmark call fits a frame");
+                out.freeze()
+            }
         }
     }
 
-    /// The request method (responses to `HEAD` have no body).
+    /// The HTTP request method (responses to `HEAD` have no body), or the Thrift method name.
     pub fn method(&self) -> &str {
         match self {
             RequestShape::Http1(r) => &r.method,
+            RequestShape::Thrift(c) => &c.method,
         }
     }
 }
@@ -109,5 +168,26 @@ mod tests {
             hawser_http1::Framing::Length(5)
         );
         assert_eq!(&buf[..], b"xxxxx");
+    }
+
+    #[test]
+    fn thrift_call_decodes_back_with_its_seqid_where_promised() {
+        let shape = RequestShape::thrift("echo", 5);
+        let mut wire = BytesMut::from(&shape.encode()[..]);
+        let at = shape.seqid_offset().unwrap();
+        wire[at..at + 4].copy_from_slice(&9i32.to_be_bytes());
+        let limits = hawser_thrift::Limits::default();
+        let hawser_thrift::Decoded::Done(frame) =
+            hawser_thrift::take_frame(&mut wire, &limits).unwrap()
+        else {
+            panic!("one complete frame");
+        };
+        assert!(wire.is_empty());
+        let m = hawser_thrift::Message::load(&frame, &limits).unwrap();
+        assert_eq!(m.header.name, b"echo");
+        assert_eq!(m.header.kind, hawser_thrift::MessageType::Call);
+        assert_eq!(m.header.seqid, 9);
+        let (arg, _) = hawser_thrift::find_binary_field(m.body, 1, &limits).unwrap();
+        assert_eq!(arg, Some(&b"xxxxx"[..]));
     }
 }

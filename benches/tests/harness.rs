@@ -19,6 +19,7 @@ fn cpus() -> (Vec<usize>, Vec<usize>) {
 fn backend(size: usize, stall: Option<Stall>) -> hawser_bench::backend::Backend {
     let (backend_cpus, _) = cpus();
     start_backend(&BackendSpec {
+        protocol: hawser_bench::shape::Protocol::Http1,
         port: 0,
         size,
         latency: Duration::ZERO,
@@ -124,6 +125,7 @@ fn overload_is_cut_off_and_counted_not_hidden() {
     // requests it never sent must still weigh on the corrected latency.
     let (backend_cpus, _) = cpus();
     let b = start_backend(&BackendSpec {
+        protocol: hawser_bench::shape::Protocol::Http1,
         port: 0,
         size: 64,
         latency: Duration::from_millis(20),
