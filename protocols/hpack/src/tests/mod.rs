@@ -1,0 +1,2 @@
+mod rfc;
+mod support;
