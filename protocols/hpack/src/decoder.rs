@@ -137,10 +137,10 @@ impl Decoder {
             return Err(Error::new(ErrorKind::Poisoned, 0));
         }
         let result = self.decode_fields(block, owner, &mut emit);
-        if let Err(e) = &result {
-            if e.is_compression_error() {
-                self.poisoned = true;
-            }
+        if let Err(e) = &result
+            && e.is_compression_error()
+        {
+            self.poisoned = true;
         }
         result
     }
@@ -167,10 +167,11 @@ impl Decoder {
                 if size > self.max_table_size {
                     return Err(Error::new(ErrorKind::SizeUpdateTooLarge, start));
                 }
-                if let Some(required) = self.required_update {
-                    if size <= required {
-                        self.required_update = None;
-                    }
+                if self
+                    .required_update
+                    .is_some_and(|required| size <= required)
+                {
+                    self.required_update = None;
                 }
                 self.table.set_capacity(size);
                 continue;

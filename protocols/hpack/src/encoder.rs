@@ -195,11 +195,11 @@ impl Encoder {
             other => other,
         };
         let statics = static_name(name);
-        if indexing != Indexing::Never {
-            if let Some(index) = self.find_full(statics, name, value) {
-                integer::encode(index, 7, 0x80, out);
-                return;
-            }
+        if indexing != Indexing::Never
+            && let Some(index) = self.find_full(statics, name, value)
+        {
+            integer::encode(index, 7, 0x80, out);
+            return;
         }
         let name_index = statics.map(|(first, _)| first).or_else(|| {
             self.table

@@ -5,7 +5,7 @@ use crate::{Decoder, Field};
 /// Bytes from an RFC-style hex dump ("8286 8441 ..."), spaces ignored.
 pub(crate) fn hex(s: &str) -> Vec<u8> {
     let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "odd hex: {s}");
+    assert!(digits.len().is_multiple_of(2), "odd hex: {s}");
     digits
         .chunks(2)
         .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
