@@ -50,9 +50,11 @@ impl Str {
 }
 
 impl Decoder {
-    /// A decoder whose dynamic table starts at (and is limited to) `max_table_size` bytes: the
-    /// `SETTINGS_HEADER_TABLE_SIZE` this side advertises (4096 unless it says otherwise). The
-    /// header list limit starts at [`DEFAULT_MAX_HEADER_LIST_SIZE`].
+    /// A decoder whose dynamic table starts at (and is limited to) `max_table_size` bytes. On an
+    /// HTTP/2 connection that is the protocol's initial 4096 ([`DEFAULT_TABLE_SIZE`], what
+    /// `Decoder::default` uses); when the peer acknowledges a different
+    /// `SETTINGS_HEADER_TABLE_SIZE` of ours, call [`Decoder::set_max_table_size`]. The header
+    /// list limit starts at [`DEFAULT_MAX_HEADER_LIST_SIZE`].
     pub fn new(max_table_size: usize) -> Self {
         Self {
             table: DynamicTable::new(max_table_size),

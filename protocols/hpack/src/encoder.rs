@@ -13,7 +13,8 @@ pub enum Indexing {
     /// ([`Encoder::set_volatile`]), otherwise added to the dynamic table when it fits.
     #[default]
     Auto,
-    /// Add to the dynamic table (a literal with incremental indexing) unless already there.
+    /// Add to the dynamic table (a literal with incremental indexing) unless already there, or
+    /// larger than the whole table (adding it would only empty the table: sent without indexing).
     Incremental,
     /// Never add to the dynamic table (a literal without indexing): values that change on every
     /// message and would only evict useful entries. A full match already in a table is still

@@ -27,6 +27,26 @@
 //! (so the table stays in step), then refused: the caller refuses that stream only.
 //!
 //! The decoder never panics on input; the fuzz target `hpack_decode` checks it.
+//!
+//! # Decisions
+//!
+//! - **Never-indexed survives a hop.** A literal never indexed decodes to a [`Field`] with
+//!   `never_indexed` set, and [`Header::from`] turns that into [`Indexing::Never`], so a proxy
+//!   that re-encodes what it decoded cannot downgrade it (RFC 7541 section 7.1.3). The encoder may
+//!   upgrade fields on its own ([`is_sensitive`]: `authorization`, `proxy-authorization`, short
+//!   cookies) but never the reverse.
+//! - **A header list over the limit is a stream error, not a connection error.** The decoder goes
+//!   on to the end of the block, still adding to the dynamic table what the peer added (bounded by
+//!   the table size), skipping everything else without allocating, then answers
+//!   [`ErrorKind::HeaderListTooLarge`]. Every other error poisons the decoder.
+//! - **Size updates are enforced both ways.** An update must come before the first field, must
+//!   not exceed the caller's limit, and after the caller lowers the limit the next block must
+//!   start with an update within it ([`ErrorKind::SizeUpdateMissing`]).
+//! - **Huffman when not longer.** Ties go to Huffman, as in RFC 7541's own examples (C.6.2), so
+//!   the encoder reproduces Appendix C byte for byte. Sensitive values are sent raw: a Huffman
+//!   length says something about the characters of a secret.
+//! - **Entries larger than the table are not indexed** by the encoder: adding one would only empty
+//!   the table (section 4.4). The decoder accepts them and empties its table, as the RFC says.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
