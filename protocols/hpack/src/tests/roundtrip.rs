@@ -169,3 +169,35 @@ fn never_indexed_survives_a_hop() {
     // Only the long cookie went into the table.
     assert_eq!(proxy_out.table_entries().count(), 1);
 }
+
+/// Lowering then raising the peer's limit between blocks sends the smallest size, then the
+/// final one, before the first field (RFC 7541 section 4.2); the table is emptied on the way.
+#[test]
+fn encoder_signals_size_changes() {
+    let mut enc = Encoder::default();
+    let mut dec = Decoder::default();
+    let mut wire = Vec::new();
+    enc.encode([Header::new(b"x-a", b"1")], &mut wire);
+    dec.decode_to_vec(&wire).unwrap();
+    assert_eq!(enc.table_size(), 36);
+
+    enc.set_peer_max_table_size(0);
+    enc.set_peer_max_table_size(4096);
+    dec.set_max_table_size(0);
+    dec.set_max_table_size(4096);
+    let mut wire = Vec::new();
+    enc.encode([Header::new(b":method", b"GET")], &mut wire);
+    assert_eq!(wire, [0x20, 0x3f, 0xe1, 0x1f, 0x82]);
+    assert_eq!(enc.table_size(), 0);
+    dec.decode_to_vec(&wire).unwrap();
+    assert_eq!(dec.table_size(), 0);
+
+    // Unchanged limits send nothing; our own cap is signalled like the peer's.
+    let mut wire = Vec::new();
+    enc.encode([Header::new(b":method", b"GET")], &mut wire);
+    assert_eq!(wire, [0x82]);
+    enc.set_table_size_cap(100);
+    let mut wire = Vec::new();
+    enc.encode([], &mut wire);
+    assert_eq!(wire, [0x3f, 0x45]);
+}
