@@ -1,0 +1,4 @@
+mod malformed;
+mod rfc;
+mod roundtrip;
+mod support;
