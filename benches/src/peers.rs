@@ -4,8 +4,8 @@
 //! logging off). `direct` is the baseline with no proxy.
 //!
 //! For Thrift the peers forward TCP: HAProxy in `mode tcp`, nginx through its `stream` module
-//! (skipped when this nginx lacks it, as Debian's nginx-light does); hawser does not proxy Thrift
-//! yet and is skipped.
+//! (skipped when this nginx lacks it: Debian ships it as `libnginx-mod-stream`, which
+//! `install_peers` adds); hawser does not proxy Thrift yet and is skipped.
 //!
 //! It does not install anything unless asked (`install_peers`), and never touches the system's
 //! own nginx or HAProxy configuration: every file lives in a fresh work directory.
@@ -142,7 +142,7 @@ fn find(prog: &str) -> Option<PathBuf> {
 pub fn install_peers() -> Result<(), String> {
     for args in [
         &["update", "-q"][..],
-        &["install", "-y", "-q", "nginx-light", "haproxy"][..],
+        &["install", "-y", "-q", "nginx-light", "libnginx-mod-stream", "haproxy"][..],
     ] {
         let status = Command::new("apt-get")
             .args(args)
