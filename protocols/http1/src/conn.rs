@@ -36,7 +36,10 @@ fn keep_alive(headers: &HeaderBlock, version: Version) -> bool {
 
 fn upgrade(headers: &HeaderBlock) -> Option<&[u8]> {
     if has_token(headers, b"upgrade") {
-        headers.values_id(known::UPGRADE).next().filter(|v| !v.is_empty())
+        headers
+            .values_id(known::UPGRADE)
+            .next()
+            .filter(|v| !v.is_empty())
     } else {
         None
     }

@@ -146,7 +146,10 @@ mod tests {
     #[test]
     fn eq_lower_is_exact_ascii_case_folding() {
         for n in NAMES {
-            assert!(n.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-'));
+            assert!(
+                n.iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            );
             for i in 0..n.len() {
                 for x in 0..=255u8 {
                     let mut m = n.to_vec();

@@ -103,7 +103,9 @@ mod tests {
         }
         assert!(is_tchar(b'~') && !is_tchar(b':') && !is_tchar(b' '));
         assert!(is_field_value_byte(b'\t') && is_field_value_byte(0x80));
-        assert!(!is_field_value_byte(b'\r') && !is_field_value_byte(0x7f) && !is_field_value_byte(0));
+        assert!(
+            !is_field_value_byte(b'\r') && !is_field_value_byte(0x7f) && !is_field_value_byte(0)
+        );
     }
 
     #[test]

@@ -458,7 +458,8 @@ fn verdicts_do_not_depend_on_how_reads_split_the_bytes() {
 fn known_and_unknown_names_are_found_in_any_case_and_absent_ones_are_not() {
     // Known names (looked up by id, absent ones answered from the mask) and unknown names
     // (compared byte by byte) must answer the same way.
-    let raw = b"POST /x HTTP/1.1\r\nhOsT: a\r\nX-One: 1\r\ncontent-LENGTH: 0\r\nL5D-Dtab: /a=>/b\r\n\
+    let raw =
+        b"POST /x HTTP/1.1\r\nhOsT: a\r\nX-One: 1\r\ncontent-LENGTH: 0\r\nL5D-Dtab: /a=>/b\r\n\
                 x-one: 2\r\nConnection: keep-alive, X-One\r\n\r\n";
     let head = req(raw);
     assert_eq!(head.header("Host"), Some(&b"a"[..]));
@@ -466,10 +467,21 @@ fn known_and_unknown_names_are_found_in_any_case_and_absent_ones_are_not() {
     assert_eq!(head.header("l5d-dtab"), Some(&b"/a=>/b"[..]));
     let ones: Vec<&[u8]> = head.header_all("X-ONE").collect();
     assert_eq!(ones, vec![&b"1"[..], b"2"]);
-    for absent in ["transfer-encoding", "te", "upgrade", "l5d-ctx-dtab", "expect", "x-two"] {
+    for absent in [
+        "transfer-encoding",
+        "te",
+        "upgrade",
+        "l5d-ctx-dtab",
+        "expect",
+        "x-two",
+    ] {
         assert_eq!(head.header(absent), None, "{absent}");
         assert!(!head.headers().contains(absent));
     }
     assert!(head.headers().has_l5d_fields());
-    assert!(!req(b"GET / HTTP/1.1\r\nHost: a\r\nx-l5d: 1\r\n\r\n").headers().has_l5d_fields());
+    assert!(
+        !req(b"GET / HTTP/1.1\r\nHost: a\r\nx-l5d: 1\r\n\r\n")
+            .headers()
+            .has_l5d_fields()
+    );
 }
