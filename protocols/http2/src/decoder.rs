@@ -226,12 +226,6 @@ impl Decoder {
     /// The checks a frame header alone decides, in the connection's context.
     fn check_header(&mut self, h: &FrameHeader) -> Result<(), Error> {
         let conn = |k| Err(Error::Connection(k));
-        // "An endpoint MUST send an error code of FRAME_SIZE_ERROR if a frame exceeds the size
-        // defined in SETTINGS_MAX_FRAME_SIZE" (section 4.2). Treated as a connection error for
-        // every type: the payload is never buffered.
-        if h.length > self.max_frame_size {
-            return conn(ErrorKind::FrameTooLarge);
-        }
         let kind = h.frame_type();
         if self.preface == Preface::Settings {
             // "The server connection preface consists of a potentially empty SETTINGS frame
@@ -241,6 +235,12 @@ impl Decoder {
                 return conn(ErrorKind::PrefaceNotSettings);
             }
             self.preface = Preface::Done;
+        }
+        // "An endpoint MUST send an error code of FRAME_SIZE_ERROR if a frame exceeds the size
+        // defined in SETTINGS_MAX_FRAME_SIZE" (section 4.2). Treated as a connection error for
+        // every type: the payload is never buffered.
+        if h.length > self.max_frame_size {
+            return conn(ErrorKind::FrameTooLarge);
         }
         match self.block {
             // "A receiver MUST treat the receipt of any other type of frame or a frame on a

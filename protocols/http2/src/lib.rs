@@ -50,6 +50,9 @@ mod error;
 pub mod frame;
 mod window;
 
+#[cfg(test)]
+mod tests;
+
 pub use decoder::{Decoder, Role};
 pub use encode::{encode_headers, encode_push_promise};
 pub use error::{Error, ErrorCode, ErrorKind};
