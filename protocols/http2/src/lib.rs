@@ -40,6 +40,32 @@
 //! 4. Count DATA against a receiving [`Window`] per stream and one for the connection with
 //!    [`Data::flow_len`]; count what you send against sending windows, grown by received
 //!    [`WindowUpdate`]s and adjusted by [`Window::apply_initial_window_change`].
+//!
+//! # Example: a client's first bytes, read by a server
+//!
+//! ```
+//! use bytes::{Bytes, BytesMut};
+//! use hawser_http2::{Data, Decoder, Frame, Headers, PREFACE, Settings, encode_headers};
+//!
+//! // The client writes its preface, SETTINGS, a request (the HPACK block is opaque here) and
+//! // its body.
+//! let mut wire = BytesMut::new();
+//! wire.extend_from_slice(PREFACE);
+//! Settings { initial_window_size: Some(1 << 20), ..Settings::default() }.encode(&mut wire);
+//! let block = Bytes::from_static(&[0x82, 0x86, 0x84, 0x41, 0x01, b'a']);
+//! encode_headers(&Headers::new(1, block, false), 16_384, &mut wire);
+//! Data::new(1, Bytes::from_static(b"hello"), true).encode(&mut wire);
+//!
+//! // The server's decoder reads them back, in whatever pieces they arrive.
+//! let mut dec = Decoder::server();
+//! let mut frames = Vec::new();
+//! while let Some(frame) = dec.decode(&mut wire)? {
+//!     frames.push(frame);
+//! }
+//! assert!(matches!(&frames[..], [Frame::Settings(_), Frame::Headers(_), Frame::Data(d)]
+//!     if d.end_stream && d.data == "hello"));
+//! # Ok::<(), hawser_http2::Error>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -55,7 +55,7 @@ impl Priority {
     /// # Errors
     /// A stream error (PROTOCOL_ERROR) when the stream depends on itself (RFC 7540 section
     /// 5.3.1, which RFC 9113 keeps as background).
-    pub fn load(h: &FrameHeader, payload: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn load(h: &FrameHeader, payload: &[u8]) -> Result<Self, Error> {
         let spec = PrioritySpec::load(payload);
         if spec.dependency == h.stream_id {
             return Err(Error::Stream(h.stream_id, ErrorKind::SelfDependency));
@@ -89,7 +89,7 @@ impl RstStream {
     }
 
     /// Parses a 4-byte payload (length checked by [`super::Frame::check_header`]).
-    pub fn load(h: &FrameHeader, payload: &[u8]) -> Self {
+    pub(crate) fn load(h: &FrameHeader, payload: &[u8]) -> Self {
         RstStream {
             stream_id: h.stream_id,
             code: ErrorCode::from_u32(be32(payload)),
@@ -132,7 +132,7 @@ impl Ping {
     }
 
     /// Parses an 8-byte payload (length checked by [`super::Frame::check_header`]).
-    pub fn load(h: &FrameHeader, payload: &[u8]) -> Self {
+    pub(crate) fn load(h: &FrameHeader, payload: &[u8]) -> Self {
         let mut p = [0; 8];
         p.copy_from_slice(&payload[..8]);
         Ping {
@@ -172,7 +172,7 @@ impl GoAway {
     }
 
     /// Parses a payload of at least 8 bytes (checked by [`super::Frame::check_header`]).
-    pub fn load(_h: &FrameHeader, mut payload: Bytes) -> Self {
+    pub(crate) fn load(_h: &FrameHeader, mut payload: Bytes) -> Self {
         let fixed = payload.split_to(8);
         GoAway {
             last_stream_id: be32(&fixed) & STREAM_ID_MASK,
@@ -218,7 +218,7 @@ impl WindowUpdate {
     /// flow-control window increment of 0 as a stream error (Section 5.4.2) of type
     /// PROTOCOL_ERROR; errors on the connection flow-control window MUST be treated as a
     /// connection error" (section 6.9).
-    pub fn load(h: &FrameHeader, payload: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn load(h: &FrameHeader, payload: &[u8]) -> Result<Self, Error> {
         let increment = be32(payload) & STREAM_ID_MASK;
         if increment == 0 {
             return Err(if h.stream_id == 0 {

@@ -42,7 +42,7 @@ impl Data {
     /// # Errors
     /// A connection error for padding that does not fit (PROTOCOL_ERROR) or a missing Pad Length
     /// (FRAME_SIZE_ERROR).
-    pub fn load(h: &FrameHeader, mut payload: Bytes) -> Result<Self, Error> {
+    pub(crate) fn load(h: &FrameHeader, mut payload: Bytes) -> Result<Self, Error> {
         let padding = strip_padding(h, &mut payload, 0)?;
         Ok(Data {
             stream_id: h.stream_id,

@@ -22,6 +22,8 @@ pub struct Headers {
     /// END_HEADERS: the field block ends here; otherwise CONTINUATION frames follow.
     pub end_headers: bool,
     /// PRIORITY: the deprecated priority fields (section 5.3.2), parsed and kept, not acted on.
+    /// A dependency on the frame's own stream is not refused here (the block must still be
+    /// decoded); a driver that cares answers RST_STREAM.
     pub priority: Option<PrioritySpec>,
     /// PADDED: the padding length.
     pub padding: Option<u8>,
@@ -45,7 +47,7 @@ impl Headers {
     /// # Errors
     /// Connection errors: padding that does not fit (PROTOCOL_ERROR), a payload shorter than
     /// Pad Length and the priority fields (FRAME_SIZE_ERROR).
-    pub fn load(h: &FrameHeader, mut payload: Bytes) -> Result<Self, Error> {
+    pub(crate) fn load(h: &FrameHeader, mut payload: Bytes) -> Result<Self, Error> {
         let has_priority = h.has(flags::PRIORITY);
         let padding = strip_padding(h, &mut payload, if has_priority { 5 } else { 0 })?;
         let priority = if has_priority {
@@ -120,7 +122,7 @@ impl PushPromise {
     /// Connection errors: padding that does not fit (PROTOCOL_ERROR), a payload without room
     /// for the Promised Stream ID (FRAME_SIZE_ERROR), a promised stream id that is 0 or odd
     /// (PROTOCOL_ERROR: only servers push, on even ids, section 5.1.1).
-    pub fn load(h: &FrameHeader, mut payload: Bytes) -> Result<Self, Error> {
+    pub(crate) fn load(h: &FrameHeader, mut payload: Bytes) -> Result<Self, Error> {
         let padding = strip_padding(h, &mut payload, 4)?;
         let id = payload.split_to(4);
         let promised_id = u32::from_be_bytes([id[0], id[1], id[2], id[3]]) & STREAM_ID_MASK;
@@ -174,7 +176,7 @@ pub struct Continuation {
 impl Continuation {
     /// Parses a CONTINUATION payload (any length is valid). Whether it may arrive now is the
     /// decoder's check.
-    pub fn load(h: &FrameHeader, payload: Bytes) -> Self {
+    pub(crate) fn load(h: &FrameHeader, payload: Bytes) -> Self {
         Continuation {
             stream_id: h.stream_id,
             fragment: payload,

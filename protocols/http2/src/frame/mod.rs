@@ -225,15 +225,19 @@ impl Frame {
         }
     }
 
-    /// Parses a frame of a known type from its header and complete payload
-    /// (`payload.len() == header.length`). Returns `Ok(None)` for an unknown frame type, which
-    /// the receiver ignores (section 5.5). Payload fields are slices of `payload`, not copies.
+    /// Parses a frame of a known type from its header and complete payload. Returns
+    /// `Ok(None)` for an unknown frame type, which the receiver ignores (section 5.5). Payload
+    /// fields are slices of `payload`, not copies. This checks one frame alone; a connection's
+    /// frames go through a [`crate::Decoder`], which adds the checks that need history.
     ///
     /// # Errors
-    /// Every section 6 rule the frame breaks, as a connection or stream error with its code.
+    /// Every section 6 rule the frame breaks, as a connection or stream error with its code;
+    /// a payload whose length is not `header.length` is a FRAME_SIZE_ERROR.
     pub fn load(header: &FrameHeader, payload: Bytes) -> Result<Option<Frame>, Error> {
+        if payload.len() != header.length as usize {
+            return Err(Error::Connection(ErrorKind::InvalidFrameLength));
+        }
         Frame::check_header(header)?;
-        debug_assert_eq!(payload.len(), header.length as usize);
         let Some(kind) = header.frame_type() else {
             return Ok(None);
         };

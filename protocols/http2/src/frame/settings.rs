@@ -79,7 +79,7 @@ impl Settings {
     /// Connection errors for invalid values (section 6.5.2): SETTINGS_ENABLE_PUSH other than 0
     /// or 1 (PROTOCOL_ERROR), SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1 (FLOW_CONTROL_ERROR),
     /// SETTINGS_MAX_FRAME_SIZE outside 16384..=16777215 (PROTOCOL_ERROR).
-    pub fn load(h: &FrameHeader, payload: &[u8]) -> Result<Self, Error> {
+    pub(crate) fn load(h: &FrameHeader, payload: &[u8]) -> Result<Self, Error> {
         let mut s = Settings {
             ack: h.has(flags::ACK),
             ..Settings::default()

@@ -60,6 +60,22 @@ fn stream_frames_on_stream_zero_are_protocol_errors() {
 }
 
 #[test]
+fn frame_load_refuses_a_payload_of_the_wrong_length() {
+    // `Frame::load` is public: a payload that disagrees with the header is an error, not a
+    // panic, for every type.
+    for kind in 0..=10 {
+        let h = FrameHeader {
+            length: 8,
+            kind,
+            flags: 0xff,
+            stream_id: 1,
+        };
+        let e = Frame::load(&h, Bytes::from_static(b"short"));
+        assert_eq!(e, Err(conn(ErrorKind::InvalidFrameLength)), "type {kind}");
+    }
+}
+
+#[test]
 fn connection_frames_on_a_stream_are_protocol_errors() {
     use ErrorKind::StreamIdNonZero;
     err(&raw(0x4, 0, 1, &[]), conn(StreamIdNonZero), ProtocolError);
