@@ -1,0 +1,108 @@
+//! Sans-IO HTTP/2 frame layer for hawser (RFC 9113).
+//!
+//! This crate turns bytes into HTTP/2 frames and frames into bytes. It never touches a socket,
+//! a runtime or a clock: a driver reads into a `BytesMut`, hands it to a [`Decoder`], acts on
+//! the [`Frame`]s that come out, and writes what the encoders append to its output buffer.
+//!
+//! What it does:
+//! - the 9-byte [`FrameHeader`] and every frame type of RFC 9113 section 6 ([`Data`],
+//!   [`Headers`], [`Priority`], [`RstStream`], [`Settings`], [`PushPromise`], [`Ping`],
+//!   [`GoAway`], [`WindowUpdate`], [`Continuation`]), each with `load` and `encode`, enforcing
+//!   every length, stream-id, padding and SETTINGS-value rule of section 6; unknown frame types
+//!   are skipped (section 5.5);
+//! - a [`Decoder`] fed in arbitrary pieces: the connection preface ([`Decoder::server`],
+//!   [`Decoder::client`]), the local SETTINGS_MAX_FRAME_SIZE, CONTINUATION sequencing and a cap
+//!   on a field block's size, all checked on the frame header before the payload is buffered;
+//!   payloads are `Bytes` split off the read buffer, never copied;
+//! - [`encode_headers`] / [`encode_push_promise`], which split a field block into HEADERS or
+//!   PUSH_PROMISE plus CONTINUATION frames at the peer's SETTINGS_MAX_FRAME_SIZE;
+//! - [`Window`], flow-control window arithmetic with the overflow rules of section 6.9.
+//!
+//! Errors are an [`Error`]: a connection error (GOAWAY, close) or a stream error (RST_STREAM,
+//! carry on), each with an [`ErrorKind`] that names the rule and maps to its RFC 9113 section 7
+//! [`ErrorCode`].
+//!
+//! What it deliberately does not do: HPACK (field blocks are opaque bytes here; see the hpack
+//! crate), stream states (idle, open, half-closed, closed; section 5.1), stream-id ordering,
+//! concurrency limits, applying SETTINGS, deciding when to send WINDOW_UPDATE, and priority
+//! scheduling. Those belong to the connection driver that sits on top of this layer, which also
+//! owns time (SETTINGS and PING timeouts). hawser does not speak HTTP/2 yet.
+//!
+//! # Flow for a driver
+//!
+//! 1. Make a [`Decoder::server`] (or [`Decoder::client`]). Write your own preface: a client
+//!    writes [`PREFACE`] then a [`Settings`] frame; a server writes a [`Settings`] frame.
+//! 2. After each read call [`Decoder::decode`] until `Ok(None)`. A stream error: send
+//!    [`RstStream`] with [`Error::code`] and keep decoding. A connection error: send [`GoAway`]
+//!    with [`Error::code`] and close.
+//! 3. When the peer acknowledges SETTINGS that raised our SETTINGS_MAX_FRAME_SIZE, call
+//!    [`Decoder::set_max_frame_size`].
+//! 4. Count DATA against a receiving [`Window`] per stream and one for the connection with
+//!    [`Data::flow_len`]; count what you send against sending windows, grown by received
+//!    [`WindowUpdate`]s and adjusted by [`Window::apply_initial_window_change`].
+//!
+//! # Example: a client's first bytes, read by a server
+//!
+//! ```
+//! use bytes::{Bytes, BytesMut};
+//! use hawser_http2::{Data, Decoder, Frame, Headers, PREFACE, Settings, encode_headers};
+//!
+//! // The client writes its preface, SETTINGS, a request (the HPACK block is opaque here) and
+//! // its body.
+//! let mut wire = BytesMut::new();
+//! wire.extend_from_slice(PREFACE);
+//! Settings { initial_window_size: Some(1 << 20), ..Settings::default() }.encode(&mut wire);
+//! let block = Bytes::from_static(&[0x82, 0x86, 0x84, 0x41, 0x01, b'a']);
+//! encode_headers(&Headers::new(1, block, false), 16_384, &mut wire);
+//! Data::new(1, Bytes::from_static(b"hello"), true).encode(&mut wire);
+//!
+//! // The server's decoder reads them back, in whatever pieces they arrive.
+//! let mut dec = Decoder::server();
+//! let mut frames = Vec::new();
+//! while let Some(frame) = dec.decode(&mut wire)? {
+//!     frames.push(frame);
+//! }
+//! assert!(matches!(&frames[..], [Frame::Settings(_), Frame::Headers(_), Frame::Data(d)]
+//!     if d.end_stream && d.data == "hello"));
+//! # Ok::<(), hawser_http2::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod decoder;
+mod encode;
+mod error;
+pub mod frame;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+pub use decoder::{Decoder, Role};
+pub use encode::{encode_headers, encode_push_promise};
+pub use error::{Error, ErrorCode, ErrorKind};
+pub use frame::{
+    Continuation, Data, Frame, FrameHeader, FrameType, GoAway, Headers, Ping, Priority,
+    PrioritySpec, PushPromise, RstStream, Settings, SettingsId, WindowUpdate,
+};
+pub use window::Window;
+
+/// A stream identifier (31 bits; 0 is the connection).
+pub type StreamId = u32;
+
+/// The client connection preface (section 3.4), sent before the client's first SETTINGS.
+pub const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// SETTINGS_MAX_FRAME_SIZE's initial value, and its smallest allowed value.
+pub const DEFAULT_MAX_FRAME_SIZE: u32 = 16_384;
+/// The smallest value SETTINGS_MAX_FRAME_SIZE may take.
+pub const MIN_MAX_FRAME_SIZE: u32 = 16_384;
+/// The largest value SETTINGS_MAX_FRAME_SIZE may take (2^24-1).
+pub const MAX_MAX_FRAME_SIZE: u32 = 16_777_215;
+/// The largest flow-control window, and the largest SETTINGS_INITIAL_WINDOW_SIZE (2^31-1).
+pub const MAX_WINDOW_SIZE: u32 = 0x7fff_ffff;
+/// The initial size of every flow-control window (section 6.9.2).
+pub const DEFAULT_INITIAL_WINDOW_SIZE: u32 = 65_535;
+/// The decoder's default cap on a field block's size (64 KiB).
+pub const DEFAULT_MAX_HEADER_BLOCK: usize = 64 * 1024;
