@@ -142,7 +142,14 @@ fn find(prog: &str) -> Option<PathBuf> {
 pub fn install_peers() -> Result<(), String> {
     for args in [
         &["update", "-q"][..],
-        &["install", "-y", "-q", "nginx-light", "libnginx-mod-stream", "haproxy"][..],
+        &[
+            "install",
+            "-y",
+            "-q",
+            "nginx-light",
+            "libnginx-mod-stream",
+            "haproxy",
+        ][..],
     ] {
         let status = Command::new("apt-get")
             .args(args)
