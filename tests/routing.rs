@@ -597,3 +597,42 @@ fn fs_subdirectories_bind_like_linkerd() {
     );
     assert_proxy_error(&r, 502, &["/svc/dir"]);
 }
+
+/// A request dtab that doubles the names at each of `depth` levels, appending a `width`-byte
+/// segment per level, and ends at backend `port`; `k` makes each one a distinct cache key.
+fn doubling_dtab(depth: usize, width: usize, port: u16, k: usize) -> String {
+    let seg = "A".repeat(width);
+    let mut parts = vec!["/svc/web => /p0 & /p0".to_string()];
+    for i in 0..depth {
+        parts.push(format!("/p{i} => /p{}/{seg} & /p{}/{seg}", i + 1, i + 1));
+    }
+    parts.push(format!("/p{depth} => /$/inet/127.0.0.1/{port}"));
+    parts.push(format!("/unused{k} => /x"));
+    parts.join("; ")
+}
+
+#[test]
+fn hostile_request_dtabs_are_refused_or_cached_within_a_memory_budget() {
+    let s = setup();
+    // Over the per-binding budget: refused as a whole, with the reason.
+    let r = send(
+        s.port,
+        "/",
+        Some("web"),
+        &[("l5d-dtab", &doubling_dtab(8, 200, s.c.port, 0))],
+    );
+    assert_proxy_error(&r, 502, &["bytes of names"]);
+
+    // Within it, but every request a new ~100 KiB binding: the shard's cache keeps to its
+    // byte budget (16 MiB) instead of holding all of them (~60 MB here before the budget).
+    let before = s._hawser.rss_kib();
+    for k in 0..600 {
+        let dtab = doubling_dtab(7, 60, s.c.port, k);
+        let r = send(s.port, "/", Some("web"), &[("l5d-dtab", &dtab)]);
+        assert_eq!(r.status, 200, "{:?}", l5d_err(&r));
+    }
+    // Freed memory goes back to the OS within a second (mi_collect).
+    std::thread::sleep(Duration::from_millis(2500));
+    let grown = s._hawser.rss_kib().saturating_sub(before);
+    assert!(grown < 40 * 1024, "RSS grew {grown} KiB");
+}

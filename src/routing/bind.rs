@@ -35,6 +35,11 @@ pub const MAX_LOOKUPS: u32 = 10_000;
 /// stack a binding uses (not in Finagle; real dtabs nest a few dozen steps at most).
 pub const MAX_NESTING_STEPS: u32 = 400;
 
+/// hawser's limit on the bytes of paths one binding may materialise (every rewrite's name tree
+/// and every bound name together). Real dtabs use a few KiB; without it a 64 KiB `l5d-dtab` of
+/// weighted unions over long segments could make one request build hundreds of MiB of paths.
+pub const MAX_PATH_BYTES: usize = 1 << 20;
+
 /// The nesting limit for delegation (explanations), whose steps use more stack.
 pub const MAX_DELEGATE_NESTING_STEPS: u32 = 200;
 
@@ -101,6 +106,11 @@ pub enum BindError {
         /// The limit that was exceeded.
         limit: u32,
     },
+    /// The binding materialised more path bytes than hawser allows (a hostile or runaway dtab).
+    TooLarge {
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
     /// A `/$/<kind>/...` path whose kind is not a system namer (or a malformed `/$/inet`).
     UnknownNamer {
         /// The `<kind>` segment.
@@ -134,6 +144,9 @@ impl fmt::Display for BindError {
             BindError::TooComplex { limit } => {
                 write!(f, "binding nested deeper than {limit} steps")
             }
+            BindError::TooLarge { limit } => {
+                write!(f, "binding built more than {limit} bytes of names")
+            }
             BindError::UnknownNamer { kind, path } => {
                 write!(f, "Unknown namer: {kind} for path: {path}")
             }
@@ -154,6 +167,8 @@ pub struct BindLimits {
     pub max_lookups: u32,
     /// Limit on nested binding steps, rewrites and tree nodes together ([`MAX_NESTING_STEPS`]).
     pub max_nesting: u32,
+    /// Limit on the path bytes one binding materialises ([`MAX_PATH_BYTES`]).
+    pub max_path_bytes: usize,
 }
 
 impl BindLimits {
@@ -173,6 +188,7 @@ impl Default for BindLimits {
             max_depth: MAX_DEPTH,
             max_lookups: MAX_LOOKUPS,
             max_nesting: MAX_NESTING_STEPS,
+            max_path_bytes: MAX_PATH_BYTES,
         }
     }
 }
@@ -300,6 +316,7 @@ struct Binder<'a, N: NamerLookup + ?Sized> {
     limits: BindLimits,
     lookups: u32,
     nesting: u32,
+    path_bytes: usize,
 }
 
 /// The limits every recursive binding step checks (shared by the binder and the delegator):
@@ -319,6 +336,17 @@ pub(crate) fn check_budget(limits: &BindLimits, nesting: u32, depth: u32) -> Res
 }
 
 impl<N: NamerLookup + ?Sized> Binder<'_, N> {
+    /// Counts `bytes` of materialised paths against the budget.
+    fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
+        self.path_bytes = self.path_bytes.saturating_add(bytes);
+        if self.path_bytes > self.limits.max_path_bytes {
+            return Err(BindError::TooLarge {
+                limit: self.limits.max_path_bytes,
+            });
+        }
+        Ok(())
+    }
+
     /// Every recursive step goes through here, which bounds how deep the Rust stack grows.
     fn bind(&mut self, tree: &NameTree<Path>, depth: u32) -> Result<BoundTree, BindError> {
         check_budget(&self.limits, self.nesting, depth)?;
@@ -363,7 +391,11 @@ impl<N: NamerLookup + ?Sized> Binder<'_, N> {
                     weight: w.weight,
                     tree,
                 }),
-                Err(e @ BindError::TooManyLookups { .. }) => return Err(e),
+                // Budget errors end the whole binding: a union must not quietly
+                // route to the branches that happened to fit.
+                Err(e @ (BindError::TooManyLookups { .. } | BindError::TooLarge { .. })) => {
+                    return Err(e);
+                }
                 Err(e) => {
                     first_err.get_or_insert(e);
                 }
@@ -383,6 +415,7 @@ impl<N: NamerLookup + ?Sized> Binder<'_, N> {
             });
         }
         let rewritten = self.dtab.lookup(path);
+        self.spend(rewritten.path_bytes())?;
         if rewritten != NameTree::Neg {
             return self.bind(&rewritten, depth + 1);
         }
@@ -393,7 +426,10 @@ impl<N: NamerLookup + ?Sized> Binder<'_, N> {
             });
         }
         Ok(match terminal {
-            Terminal::Bound(b) => NameTree::Leaf(b),
+            Terminal::Bound(b) => {
+                self.spend(b.id.heap_bytes() + b.residual.heap_bytes())?;
+                NameTree::Leaf(b)
+            }
             Terminal::Neg => NameTree::Neg,
             Terminal::Fail => NameTree::Fail,
             Terminal::Empty => NameTree::Empty,
@@ -429,6 +465,7 @@ pub fn bind_with_limits(
         limits,
         lookups: 0,
         nesting: 0,
+        path_bytes: 0,
     };
     binder.bind(&NameTree::Leaf(path.clone()), 0)
 }
@@ -462,6 +499,22 @@ fn sanitize(w: f64) -> f64 {
 }
 
 impl Resolution {
+    /// About how many bytes of memory this resolution holds (for cache budgets).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Resolution::Weighted(branches) => branches
+                .iter()
+                .map(|(_, b)| {
+                    std::mem::size_of::<(f64, Option<Bound>)>()
+                        + b.as_ref()
+                            .map_or(0, |b| b.id.heap_bytes() + b.residual.heap_bytes())
+                })
+                .sum(),
+            Resolution::Error(e) => e.to_string().len(),
+            Resolution::Neg | Resolution::Fail | Resolution::Empty => 0,
+        }
+    }
+
     /// Evaluates a bound tree: an alternation is its first non-negative branch (stopping at a
     /// failing one); a union splits traffic over its non-negative, non-failing branches by
     /// weight (nested weights multiply; all-zero weights split evenly); a union of empty

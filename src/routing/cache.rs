@@ -23,7 +23,12 @@ struct Entry<V> {
     dtab: Box<str>,
     path: Path,
     value: V,
+    /// What this entry counts against the byte budget.
+    cost: usize,
 }
+
+/// Per-entry bookkeeping counted with each key (map slot, boxes).
+const ENTRY_OVERHEAD: usize = 96;
 
 /// A bounded, generation-stamped cache of binding results (by default [`Resolution`]s).
 pub struct BindCache<V = Resolution> {
@@ -33,9 +38,32 @@ pub struct BindCache<V = Resolution> {
     hasher: RandomState,
     hits: u64,
     misses: u64,
+    /// Bytes the entries count for (keys plus the caller's value estimate).
+    bytes: usize,
+    max_bytes: usize,
 }
 
 impl<V> BindCache<V> {
+    /// Also bounds the memory the entries count for: the cache is cleared before it would
+    /// hold more than `max_bytes`, and a single entry bigger than that is not stored. Keys
+    /// include request dtabs (`l5d-dtab`), which a client chooses, so a count of entries alone
+    /// would not bound memory.
+    #[must_use]
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// The bytes the entries count for now.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
+
     /// A cache holding at most `capacity` entries (at least 1), at generation 0.
     pub fn new(capacity: usize) -> BindCache<V> {
         let capacity = capacity.max(1);
@@ -46,6 +74,8 @@ impl<V> BindCache<V> {
             hasher: RandomState::default(),
             hits: 0,
             misses: 0,
+            bytes: 0,
+            max_bytes: usize::MAX,
         }
     }
 
@@ -58,7 +88,7 @@ impl<V> BindCache<V> {
 
     fn sync_generation(&mut self, generation: u64) {
         if generation != self.generation {
-            self.entries.clear();
+            self.clear();
             self.generation = generation;
         }
     }
@@ -83,19 +113,48 @@ impl<V> BindCache<V> {
     /// Stores a value computed at `generation`; clears the cache first if it is full or the
     /// generation changed. Replaces an entry with the same key (or a colliding hash).
     pub fn insert(&mut self, generation: u64, dtab: &str, path: &Path, value: V) {
+        self.insert_sized(generation, dtab, path, value, 0);
+    }
+
+    /// [`BindCache::insert`] for a value that holds about `value_bytes` of memory, counted
+    /// against the byte budget ([`BindCache::with_max_bytes`]).
+    pub fn insert_sized(
+        &mut self,
+        generation: u64,
+        dtab: &str,
+        path: &Path,
+        value: V,
+        value_bytes: usize,
+    ) {
         self.sync_generation(generation);
-        let h = self.key_hash(dtab, path);
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&h) {
-            self.entries.clear();
+        let cost = Self::cost(dtab, path, value_bytes);
+        if cost > self.max_bytes {
+            return;
         }
+        let h = self.key_hash(dtab, path);
+        if let Some(old) = self.entries.remove(&h) {
+            self.bytes -= old.cost;
+        }
+        if self.entries.len() >= self.capacity || self.bytes + cost > self.max_bytes {
+            self.clear();
+        }
+        self.bytes += cost;
         self.entries.insert(
             h,
             Entry {
                 dtab: dtab.into(),
                 path: path.clone(),
                 value,
+                cost,
             },
         );
+    }
+
+    fn cost(dtab: &str, path: &Path, value_bytes: usize) -> usize {
+        ENTRY_OVERHEAD
+            .saturating_add(dtab.len())
+            .saturating_add(path.heap_bytes())
+            .saturating_add(value_bytes)
     }
 
     /// The value for the key, computing and storing it with `f` on a miss.
@@ -108,26 +167,37 @@ impl<V> BindCache<V> {
     ) -> &V {
         self.sync_generation(generation);
         let h = self.key_hash(dtab, path);
-        if self.entries.len() >= self.capacity && !self.entries.contains_key(&h) {
-            self.entries.clear();
+        let cost = Self::cost(dtab, path, 0);
+        let hit = self
+            .entries
+            .get(&h)
+            .is_some_and(|e| &*e.dtab == dtab && e.path == *path);
+        if !hit
+            && !self.entries.contains_key(&h)
+            && (self.entries.len() >= self.capacity || self.bytes + cost > self.max_bytes)
+        {
+            self.clear();
         }
         let fresh = || Entry {
             dtab: dtab.into(),
             path: path.clone(),
             value: f(),
+            cost,
         };
         let entry = match self.entries.entry(h) {
-            MapEntry::Occupied(o) if &*o.get().dtab == dtab && o.get().path == *path => {
+            MapEntry::Occupied(o) if hit => {
                 self.hits += 1;
                 o.into_mut()
             }
             MapEntry::Occupied(mut o) => {
                 self.misses += 1;
+                self.bytes = self.bytes - o.get().cost + cost;
                 *o.get_mut() = fresh();
                 o.into_mut()
             }
             MapEntry::Vacant(v) => {
                 self.misses += 1;
+                self.bytes += cost;
                 v.insert(fresh())
             }
         };
@@ -136,7 +206,7 @@ impl<V> BindCache<V> {
 
     /// Drops every entry and moves to `generation`.
     pub fn invalidate(&mut self, generation: u64) {
-        self.entries.clear();
+        self.clear();
         self.generation = generation;
     }
 
@@ -223,5 +293,44 @@ mod tests {
         }
         assert_eq!(calls, 1);
         assert_eq!(c.stats(), (2, 1));
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn p(s: &str) -> Path {
+        Path::read(s).unwrap()
+    }
+
+    #[test]
+    fn the_byte_budget_clears_before_it_is_exceeded_and_skips_oversized_entries() {
+        let mut c: BindCache<u32> = BindCache::new(1000).with_max_bytes(2_000);
+        let dtab = "/svc=>/x".repeat(10); // 80 bytes of request dtab per key
+        for i in 0..100u32 {
+            c.insert_sized(1, &dtab, &p(&format!("/svc/{i}")), i, 100);
+            assert!(c.bytes() <= 2_000, "{} bytes after {i}", c.bytes());
+        }
+        assert!(
+            c.len() < 100,
+            "the budget, not the entry count, bounded the cache"
+        );
+        assert!(
+            c.get(1, &dtab, &p("/svc/99")).is_some(),
+            "the newest entry is kept"
+        );
+        // One entry bigger than the whole budget is not stored (and evicts nothing).
+        let before = c.len();
+        c.insert_sized(1, "", &p("/svc/huge"), 7, 5_000);
+        assert!(c.get(1, "", &p("/svc/huge")).is_none());
+        assert_eq!(c.len(), before);
+        // Replacing an entry does not count it twice.
+        let b = c.bytes();
+        c.insert_sized(1, &dtab, &p("/svc/99"), 99, 100);
+        assert_eq!(c.bytes(), b);
+        // A new generation starts from zero.
+        assert!(c.get(2, &dtab, &p("/svc/99")).is_none());
+        assert_eq!(c.bytes(), 0);
     }
 }

@@ -31,8 +31,8 @@ mod tests;
 
 pub use bind::{
     BindError, BindLimits, Bound, BoundTree, InetName, MAX_DELEGATE_NESTING_STEPS, MAX_DEPTH,
-    MAX_LOOKUPS, MAX_NESTING_STEPS, NamerLookup, NamerResult, NoNamers, Resolution, bind,
-    bind_with_limits, resolve,
+    MAX_LOOKUPS, MAX_NESTING_STEPS, MAX_PATH_BYTES, NamerLookup, NamerResult, NoNamers, Resolution,
+    bind, bind_with_limits, resolve,
 };
 pub use cache::BindCache;
 pub use delegator::{

@@ -67,6 +67,11 @@ impl Path {
         true
     }
 
+    /// About how many bytes of memory this path holds (its text and segment offsets).
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.len() + self.ends.len() * std::mem::size_of::<usize>()
+    }
+
     /// The number of segments.
     pub fn len(&self) -> usize {
         self.ends.len()

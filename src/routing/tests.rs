@@ -887,3 +887,53 @@ fn hostile_nesting_is_cut_off_within_small_stacks() {
         .join()
         .unwrap();
 }
+
+/// A dtab that doubles the number of names at each of `depth` levels, each level appending a
+/// segment of `width` bytes (what a hostile `l5d-dtab` can do in a few KiB).
+fn doubling_dtab(depth: usize, width: usize) -> Dtab {
+    let seg = "A".repeat(width);
+    let mut text = String::from("/svc => /p0 & /p0;");
+    for i in 0..depth {
+        text.push_str(&format!("/p{i} => /p{}/{seg} & /p{}/{seg};", i + 1, i + 1));
+    }
+    text.push_str(&format!("/p{depth} => /$/inet/127.0.0.1/8080;"));
+    d(&text)
+}
+
+#[test]
+fn bindings_that_materialise_too_many_path_bytes_fail_as_a_whole() {
+    // Small: 32 names of ~1 KiB, well within the budget.
+    let ok = resolve(&doubling_dtab(4, 200), &p("/svc/web"), &namers);
+    let n = match &ok {
+        Resolution::Weighted(b) => b.len(),
+        _ => 0,
+    };
+    assert_eq!(n, 32, "a small doubling dtab binds");
+    // Hostile: 256 names of ~1.6 KiB plus every level's rewrites: over 1 MiB.
+    let big = resolve(&doubling_dtab(8, 200), &p("/svc/web"), &namers);
+    assert_eq!(
+        big,
+        Resolution::Error(BindError::TooLarge {
+            limit: MAX_PATH_BYTES
+        })
+    );
+    assert!(big.heap_bytes() < 100, "the error holds no names");
+    // A union with one branch over budget does not route to the others.
+    let mixed = d(&format!(
+        "{};/svc/web => /$/inet/127.0.0.1/9090 & /svc;",
+        doubling_dtab(8, 200)
+    ));
+    assert!(matches!(
+        resolve(&mixed, &p("/svc/web"), &namers),
+        Resolution::Error(BindError::TooLarge { .. })
+    ));
+    // The budget is a limit like the others: a small one cuts a small binding.
+    let limits = BindLimits {
+        max_path_bytes: 2_000,
+        ..BindLimits::default()
+    };
+    assert_eq!(
+        bind_with_limits(&doubling_dtab(4, 200), &p("/svc/web"), &namers, limits),
+        Err(BindError::TooLarge { limit: 2_000 })
+    );
+}

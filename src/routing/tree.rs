@@ -56,6 +56,18 @@ impl NameTree<Path> {
     }
 }
 
+impl NameTree<super::path::Path> {
+    /// About how many bytes the paths of this tree's leaves hold.
+    pub fn path_bytes(&self) -> usize {
+        match self {
+            NameTree::Leaf(p) => p.heap_bytes(),
+            NameTree::Alt(trees) => trees.iter().map(NameTree::path_bytes).sum(),
+            NameTree::Union(branches) => branches.iter().map(|w| w.tree.path_bytes()).sum(),
+            NameTree::Neg | NameTree::Fail | NameTree::Empty => 0,
+        }
+    }
+}
+
 impl<T> NameTree<T> {
     /// Applies `f` to every leaf.
     pub fn map<U>(&self, f: &mut impl FnMut(&T) -> U) -> NameTree<U> {

@@ -21,6 +21,9 @@ use crate::routing::{
 
 /// Bindings cached per shard and router.
 const BIND_CACHE_ENTRIES: usize = 4096;
+/// The most memory a shard's binding cache counts (request dtabs are part of its keys and are
+/// chosen by clients, so the entry count alone would not bound it).
+const BIND_CACHE_BYTES: usize = 16 << 20;
 
 /// One server (listening address) of a router.
 #[derive(Debug, Clone)]
@@ -474,7 +477,9 @@ impl Router {
             base_dtab: plan.dtab.to_string().into(),
             plan: plan.clone(),
             namers,
-            cache: RefCell::new(BindCache::new(BIND_CACHE_ENTRIES)),
+            cache: RefCell::new(
+                BindCache::new(BIND_CACHE_ENTRIES).with_max_bytes(BIND_CACHE_BYTES),
+            ),
             endpoints: Rc::new(RefCell::new(EndpointCache::default())),
         }
     }
@@ -520,7 +525,8 @@ impl Router {
                         resolution: resolve(&dtab, &id.path, &ShardNamers(&self.namers)),
                         service: id.path.to_string().into(),
                     });
-                    cache.insert(generation, local_str, &id.path, r.clone());
+                    let bytes = r.resolution.heap_bytes() + r.service.len();
+                    cache.insert_sized(generation, local_str, &id.path, r.clone(), bytes);
                     r
                 }
             }
