@@ -330,9 +330,22 @@ struct Delegator<'a, N: NamerLookup + ?Sized> {
     limits: BindLimits,
     lookups: u32,
     nesting: u32,
+    path_bytes: usize,
 }
 
 impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
+    /// Counts materialised names (and the dentries copied into the explanation) against the
+    /// same byte budget as binding.
+    fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
+        self.path_bytes = self.path_bytes.saturating_add(bytes);
+        if self.path_bytes > self.limits.max_path_bytes {
+            return Err(BindError::TooLarge {
+                limit: self.limits.max_path_bytes,
+            });
+        }
+        Ok(())
+    }
+
     /// Errors returned here are depth or budget failures; namer failures become nodes.
     fn lookup(
         &mut self,
@@ -345,20 +358,18 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
                 limit: self.limits.max_lookups,
             });
         }
-        let mut matches: Vec<DelegateTree<Name>> = self
-            .dtab
-            .dentries()
-            .iter()
-            .rev()
-            .filter(|d| d.prefix.matches(path))
-            .map(|d| {
-                let residual = path.drop(d.prefix.len());
-                let tree = d
-                    .dst
-                    .map(&mut |pfx: &Path| Name::Path(pfx.concat(&residual)));
-                from_name_tree(path, &Some(Arc::new(d.clone())), tree)
-            })
-            .collect();
+        let mut matches: Vec<DelegateTree<Name>> = Vec::new();
+        for d in self.dtab.dentries().iter().rev() {
+            if !d.prefix.matches(path) {
+                continue;
+            }
+            let residual = path.drop(d.prefix.len());
+            let rewritten = d.dst.map(&mut |pfx: &Path| pfx.concat(&residual));
+            // The rewritten names, plus the dentry copied into the explanation.
+            self.spend(rewritten.path_bytes() + d.dst.path_bytes())?;
+            let tree = rewritten.map(&mut |p: &Path| Name::Path(p.clone()));
+            matches.push(from_name_tree(path, &Some(Arc::new(d.clone())), tree));
+        }
         let path = path.clone();
         Ok(match matches.len() {
             0 => match lookup_terminal(self.namers, &path) {
@@ -400,7 +411,7 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
         dentry: &Option<Arc<Dentry>>,
     ) -> Result<DelegateTree, BindError> {
         match self.bind(tree, depth) {
-            Err(e @ BindError::TooManyLookups { .. }) => Err(e),
+            Err(e @ (BindError::TooManyLookups { .. } | BindError::TooLarge { .. })) => Err(e),
             Err(e) => Ok(DelegateTree::Exception {
                 path: path.clone(),
                 dentry: dentry.clone(),
@@ -594,6 +605,7 @@ pub fn delegate_with_limits(
         limits,
         lookups: 0,
         nesting: 0,
+        path_bytes: 0,
     };
     let start = DelegateTree::Leaf {
         path: path.clone(),

@@ -937,3 +937,25 @@ fn bindings_that_materialise_too_many_path_bytes_fail_as_a_whole() {
         Err(BindError::TooLarge { limit: 2_000 })
     );
 }
+
+#[test]
+fn explaining_a_too_large_binding_reports_the_budget() {
+    let explained =
+        serde_json::to_string(&delegate(&doubling_dtab(8, 200), &p("/svc/web"), &namers)).unwrap();
+    assert!(
+        explained.contains(&format!(
+            "binding built more than {MAX_PATH_BYTES} bytes of names"
+        )),
+        "{}",
+        &explained[..explained.len().min(300)]
+    );
+    assert!(
+        explained.len() < 4 * MAX_PATH_BYTES,
+        "{} bytes",
+        explained.len()
+    );
+    // A small one is explained in full.
+    let small =
+        serde_json::to_string(&delegate(&doubling_dtab(2, 10), &p("/svc/web"), &namers)).unwrap();
+    assert!(!small.contains("bytes of names") && small.contains("/$/inet/127.0.0.1/8080"));
+}
