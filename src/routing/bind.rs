@@ -335,16 +335,25 @@ pub(crate) fn check_budget(limits: &BindLimits, nesting: u32, depth: u32) -> Res
     Ok(())
 }
 
+/// Counts `bytes` of materialised names against the binding's byte budget (shared by the
+/// binder and the delegator).
+pub(crate) fn spend_path_bytes(
+    limits: &BindLimits,
+    used: &mut usize,
+    bytes: usize,
+) -> Result<(), BindError> {
+    *used = used.saturating_add(bytes);
+    if *used > limits.max_path_bytes {
+        return Err(BindError::TooLarge {
+            limit: limits.max_path_bytes,
+        });
+    }
+    Ok(())
+}
+
 impl<N: NamerLookup + ?Sized> Binder<'_, N> {
-    /// Counts `bytes` of materialised paths against the budget.
     fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
-        self.path_bytes = self.path_bytes.saturating_add(bytes);
-        if self.path_bytes > self.limits.max_path_bytes {
-            return Err(BindError::TooLarge {
-                limit: self.limits.max_path_bytes,
-            });
-        }
-        Ok(())
+        spend_path_bytes(&self.limits, &mut self.path_bytes, bytes)
     }
 
     /// Every recursive step goes through here, which bounds how deep the Rust stack grows.

@@ -337,13 +337,7 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
     /// Counts materialised names (and the dentries copied into the explanation) against the
     /// same byte budget as binding.
     fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
-        self.path_bytes = self.path_bytes.saturating_add(bytes);
-        if self.path_bytes > self.limits.max_path_bytes {
-            return Err(BindError::TooLarge {
-                limit: self.limits.max_path_bytes,
-            });
-        }
-        Ok(())
+        super::bind::spend_path_bytes(&self.limits, &mut self.path_bytes, bytes)
     }
 
     /// Errors returned here are depth or budget failures; namer failures become nodes.
