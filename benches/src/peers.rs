@@ -180,6 +180,14 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
         System::Hawser if setup.protocol == Protocol::Thrift => {
             return Err(Skipped("hawser does not proxy Thrift yet".into()));
         }
+        System::Hawser if setup.protocol == Protocol::H2 => {
+            return Err(Skipped("hawser does not proxy HTTP/2 yet".into()));
+        }
+        System::Nginx | System::Haproxy if setup.protocol == Protocol::H2 => {
+            return Err(Skipped(
+                "HTTP/2 through this proxy is not set up yet".into(),
+            ));
+        }
         System::Nginx if setup.protocol == Protocol::Thrift => {
             let prog = find("nginx")
                 .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
@@ -281,6 +289,7 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
         let answered = match setup.protocol {
             Protocol::Http1 => probe(proxy.addr),
             Protocol::Thrift => probe_thrift(proxy.addr),
+            Protocol::H2 => probe_h2(proxy.addr),
         };
         if answered {
             return Ok(Some(proxy));
@@ -290,6 +299,7 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
     let what = match setup.protocol {
         Protocol::Http1 => "200",
         Protocol::Thrift => "a Thrift call",
+        Protocol::H2 => "200 over HTTP/2",
     };
     Err(Skipped(format!(
         "{} never answered {what}",
@@ -353,6 +363,61 @@ pub fn probe_thrift(addr: SocketAddr) -> bool {
         && hawser_thrift::Message::load(&payload, &hawser_thrift::Limits::default()).is_ok_and(
             |m| m.header.kind == hawser_thrift::MessageType::Reply && m.header.seqid == 1,
         )
+}
+
+/// One blocking h2c request (`GET /`, `:authority web`, prior knowledge): true on a `200`.
+pub fn probe_h2(addr: SocketAddr) -> bool {
+    use hawser_http2::{Decoder, Frame, Headers, PREFACE, Settings, encode_headers};
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut out = bytes::BytesMut::new();
+    out.extend_from_slice(PREFACE);
+    Settings::default().encode(&mut out);
+    let mut block = bytes::BytesMut::new();
+    hawser_hpack::Encoder::new(hawser_hpack::DEFAULT_TABLE_SIZE).encode(
+        [
+            hawser_hpack::Header::new(b":method", b"GET"),
+            hawser_hpack::Header::new(b":scheme", b"http"),
+            hawser_hpack::Header::new(b":authority", b"web"),
+            hawser_hpack::Header::new(b":path", b"/"),
+        ],
+        &mut block,
+    );
+    encode_headers(&Headers::new(1, block.freeze(), true), 16_384, &mut out);
+    if s.write_all(&out).is_err() {
+        return false;
+    }
+    let mut dec = Decoder::client();
+    let mut hpack = hawser_hpack::Decoder::new(hawser_hpack::DEFAULT_TABLE_SIZE);
+    let mut buf = bytes::BytesMut::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        loop {
+            match dec.decode(&mut buf) {
+                Ok(Some(Frame::Headers(h))) => {
+                    let Ok(fields) = hpack.decode_to_vec(&h.fragment) else {
+                        return false;
+                    };
+                    if h.stream_id == 1 {
+                        return fields
+                            .iter()
+                            .any(|f| &f.name[..] == b":status" && &f.value[..] == b"200");
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return false,
+            }
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    false
 }
 
 /// Whether `nginx` has the `stream` module: `Ok(None)` when built in, `Ok(Some(path))` when it
