@@ -93,8 +93,8 @@ pub struct RunArgs {
     /// answered with a REPLY, compared direct, through HAProxy `mode tcp` and nginx `stream`;
     /// hawser is skipped, it does not proxy Thrift yet), or h2 (HTTP/2 cleartext with prior
     /// knowledge, --streams concurrent streams per connection, compared direct, through HAProxy
-    /// with h2 on both sides and nginx with h2 in front; hawser is skipped, it does not proxy
-    /// HTTP/2 yet).
+    /// with h2 on both sides and nginx with h2 in front and grpc_pass to the backend; hawser
+    /// is skipped, it does not proxy HTTP/2 yet).
     #[arg(long, value_enum, default_value = "http1")]
     pub protocol: Protocol,
     /// HTTP/2 only: concurrent streams per connection. Each of the connections x streams slots
