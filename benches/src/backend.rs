@@ -6,6 +6,12 @@
 //! - Thrift (framed, binary): every `CALL` gets a strict `REPLY` with the call's method name and
 //!   seqid and a success binary field (id 0) of the response size; `ONEWAY` calls get nothing.
 //!   Any other message, or one that does not decode, closes the connection.
+//! - HTTP/2 (h2c, prior knowledge): every stream gets HEADERS (`:status 200`, `content-length`)
+//!   and DATA of the response size with END_STREAM once its request ended (request bodies are
+//!   read to END_STREAM), within the client's flow-control windows (queued until a
+//!   WINDOW_UPDATE); SETTINGS with MAX_CONCURRENT_STREAMS 1000, PING answered, GOAWAY and close
+//!   on a protocol error (see [`crate::h2`]). The most streams open at once on one connection
+//!   is kept ([`Backend::max_concurrent_streams`]).
 //!
 //! For the harness's own tests it can stall a whole shard once (a blocking sleep, like a GC
 //! pause), which is what coordinated-omission correction is checked against. It does not route,
@@ -15,7 +21,7 @@ use std::cell::Cell;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -25,6 +31,7 @@ use glommio::{LocalExecutorBuilder, Placement};
 use hawser_http1::{BodyDecoder, Decoded, Limits, Peer, take_request};
 use hawser_thrift::{Message, MessageHeader, MessageType};
 
+use crate::h2::{H2Backend, serve_h2};
 use crate::shape::Protocol;
 
 /// A one-time stall of every backend shard: after `after_requests` requests on a shard, that
@@ -58,6 +65,7 @@ pub struct BackendSpec {
 pub struct Backend {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
+    h2_streams: Arc<AtomicU64>,
     handles: Vec<glommio::ExecutorJoinHandle<()>>,
 }
 
@@ -65,6 +73,11 @@ impl Backend {
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// HTTP/2: the most streams that were open at once on one connection so far.
+    pub fn max_concurrent_streams(&self) -> u64 {
+        self.h2_streams.load(Ordering::Relaxed)
     }
 
     /// Blocks until the shards exit (never, unless stopped from elsewhere).
@@ -95,7 +108,7 @@ pub fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("local_addr: {e}"))
 }
 
-/// The full response every request gets.
+/// The full HTTP/1.1 response every request gets.
 pub fn response_bytes(size: usize) -> Bytes {
     let mut out = BytesMut::with_capacity(96 + size);
     out.put_slice(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n");
@@ -120,19 +133,22 @@ pub fn start_backend(spec: &BackendSpec) -> Result<Backend, String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let stop = Arc::new(AtomicBool::new(false));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+    let h2_streams = Arc::new(AtomicU64::new(0));
     let mut backend = Backend {
         addr,
         stop: stop.clone(),
+        h2_streams: h2_streams.clone(),
         handles: Vec::new(),
     };
     for (i, &cpu) in spec.cpus.iter().enumerate() {
         let ready = ready_tx.clone();
         let stop = stop.clone();
         let spec = spec.clone();
+        let h2_streams = h2_streams.clone();
         let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
             .name(&format!("bench-backend-{i}"))
             .io_memory(512 * 1024)
-            .spawn(move || serve_shard(addr, spec, stop, ready))
+            .spawn(move || serve_shard(addr, spec, stop, ready, h2_streams))
             .map_err(|e| format!("backend shard on CPU {cpu}: {e}"))?;
         backend.handles.push(h);
     }
@@ -152,6 +168,7 @@ async fn serve_shard(
     spec: BackendSpec,
     stop: Arc<AtomicBool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
+    h2_streams: Arc<AtomicU64>,
 ) {
     let listener = match TcpListener::bind(addr) {
         Ok(l) => l,
@@ -164,11 +181,15 @@ async fn serve_shard(
     let shared = Rc::new(ShardState {
         response: match spec.protocol {
             Protocol::Http1 => response_bytes(spec.size),
-            Protocol::Thrift => Bytes::from(vec![b'x'; spec.size]),
+            Protocol::Thrift | Protocol::H2 => Bytes::from(vec![b'x'; spec.size]),
         },
         latency: spec.latency,
         stall: spec.stall,
         answered: Cell::new(0),
+    });
+    let h2 = Rc::new(H2Backend {
+        body: shared.response.clone(),
+        high_water: h2_streams,
     });
     loop {
         let accept = async { Some(listener.accept().await) };
@@ -185,6 +206,17 @@ async fn serve_shard(
                     }
                     Protocol::Thrift => {
                         glommio::spawn_local(async move { serve_thrift(stream, shared).await })
+                    }
+                    Protocol::H2 => {
+                        let h2 = h2.clone();
+                        let inline = shared.latency.is_zero();
+                        glommio::spawn_local(async move {
+                            let answer = move || {
+                                let shared = shared.clone();
+                                async move { shared.before_answer().await }
+                            };
+                            serve_h2(stream, h2, inline, answer).await;
+                        })
                     }
                 }
                 .detach();

@@ -3,7 +3,9 @@
 //! short body, a bad head, an unexpected status, a Thrift reply to another call or bytes nobody
 //! asked for (a pipelining bug) count as errors instead of as fast responses.
 //!
-//! It keeps one request in flight; it does not pipeline, retry or follow redirects, and it does
+//! HTTP/2 connections ([`crate::h2::H2Conn`]) carry many exchanges at once, one per stream.
+//!
+//! HTTP/1.1 and Thrift keep one request in flight; they do not pipeline, retry or follow redirects, and it does
 //! not time anything: the generator owns the clock.
 
 use std::io;
@@ -16,6 +18,7 @@ use glommio::net::TcpStream;
 use hawser_http1::{BodyDecoder, Decoded, Framing, Limits, Peer, take_response};
 use hawser_thrift::MessageType;
 
+use crate::h2::H2Conn;
 use crate::shape::RequestShape;
 
 /// Why an exchange failed. Each is counted by its [`ExchangeError::label`].
@@ -55,6 +58,15 @@ pub enum ExchangeError {
     WrongMethod,
     /// Thrift: a reply without a binary success field (a declared exception, or a void result).
     NoSuccess,
+    /// HTTP/2: the server's frames broke the frame layer's rules.
+    Frame(hawser_http2::Error),
+    /// HTTP/2: the response broke a rule above the frame layer (no `:status`, HPACK error, ...).
+    H2(&'static str),
+    /// HTTP/2: the server reset the stream (RST_STREAM) with this code.
+    Reset(hawser_http2::ErrorCode),
+    /// HTTP/2: a GOAWAY dropped the stream (its id was above the last one processed), or no new
+    /// stream may be opened after a GOAWAY.
+    GoAway,
 }
 
 impl ExchangeError {
@@ -74,6 +86,10 @@ impl ExchangeError {
             ExchangeError::WrongSeqid { .. } => "wrong seqid".into(),
             ExchangeError::WrongMethod => "wrong method".into(),
             ExchangeError::NoSuccess => "no success field".into(),
+            ExchangeError::Frame(e) => format!("bad h2 frame: {}", e.kind().reason()),
+            ExchangeError::H2(why) => format!("bad h2 response: {why}"),
+            ExchangeError::Reset(code) => format!("stream reset: {code}"),
+            ExchangeError::GoAway => "goaway".into(),
         }
     }
 }
@@ -212,7 +228,7 @@ async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<(), Exchange
     Ok(())
 }
 
-async fn open(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ExchangeError> {
+pub(crate) async fn open(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ExchangeError> {
     let stream = TcpStream::connect_timeout(addr, timeout)
         .await
         .map_err(|e| ExchangeError::Io(e.into()))?;
@@ -354,6 +370,8 @@ pub enum Conn {
     Http1(Http1Conn),
     /// Thrift framed/binary.
     Thrift(ThriftConn),
+    /// HTTP/2: clones of one connection, one exchange (stream) in flight per clone.
+    H2(H2Conn),
 }
 
 impl Conn {
@@ -380,6 +398,29 @@ impl Conn {
                     .await
                     .map(Conn::Thrift)
             }
+            RequestShape::H2(r) => H2Conn::connect(addr, r, request, expect_body, timeout)
+                .await
+                .map(Conn::H2),
+        }
+    }
+
+    /// Another handle on an HTTP/2 connection (for another slot). HTTP/1.1 and Thrift
+    /// connections are not shared: this opens nothing and must not be used for them.
+    ///
+    /// # Panics
+    /// For an HTTP/1.1 or Thrift connection.
+    pub fn clone_for_slot(&self) -> Conn {
+        match self {
+            Conn::H2(c) => Conn::H2(c.clone()),
+            _ => panic!("only HTTP/2 connections are shared between slots"),
+        }
+    }
+
+    /// Most exchanges this connection had in flight at once (1 for HTTP/1.1 and Thrift).
+    pub fn in_flight_high_water(&self) -> usize {
+        match self {
+            Conn::H2(c) => c.high_water(),
+            _ => 1,
         }
     }
 
@@ -388,6 +429,7 @@ impl Conn {
         match self {
             Conn::Http1(c) => c.reusable(),
             Conn::Thrift(c) => c.reusable(),
+            Conn::H2(c) => c.reusable(),
         }
     }
 
@@ -399,6 +441,7 @@ impl Conn {
         match self {
             Conn::Http1(c) => c.exchange().await,
             Conn::Thrift(c) => c.exchange().await,
+            Conn::H2(c) => c.exchange().await,
         }
     }
 }

@@ -3,9 +3,10 @@
 //!
 //! - [`load`]: the open-loop (coordinated-omission corrected) and closed-loop load generator on
 //!   its own glommio shards, with HdrHistogram latencies.
-//! - [`client`]: one checked exchange per request (HTTP/1.1 keep-alive or a Thrift call).
-//! - [`backend`]: the fast HTTP/1.1 and Thrift backend.
-//! - [`shape`]: request shapes (HTTP/1.1 and Thrift framed/binary; HTTP/2 not yet).
+//! - [`client`]: one checked exchange per request (HTTP/1.1 keep-alive, a Thrift call, an HTTP/2 stream).
+//! - [`backend`]: the fast HTTP/1.1, Thrift and HTTP/2 (h2c) backend.
+//! - [`h2`]: HTTP/2 for both: the generator's multiplexed connection and the backend's handler.
+//! - [`shape`]: request shapes (HTTP/1.1, Thrift framed/binary, HTTP/2 h2c).
 //! - [`peers`], [`procstat`]: starting the proxies with generated configs, pinned with taskset,
 //!   and reading their CPU time and RSS from /proc.
 //! - [`scenario`], [`report`], [`progress`]: the comparison runner and its outputs.
@@ -16,6 +17,7 @@
 
 pub mod backend;
 pub mod client;
+pub mod h2;
 pub mod idle;
 pub mod load;
 pub mod peers;

@@ -9,11 +9,18 @@
 //! stall therefore shows up as the many slow requests users would have seen, not as one. The
 //! uncorrected latency (from the actual send) is kept beside it so the two can be compared.
 //!
-//! It speaks any [`RequestShape`] (HTTP/1.1, Thrift) and does not pipeline (one request in flight
-//! per connection), retry, or read a config file.
+//! It speaks any [`RequestShape`] (HTTP/1.1, Thrift, HTTP/2) and does not pipeline, retry, or read
+//! a config file. HTTP/1.1 and Thrift keep one request in flight per connection. HTTP/2 runs
+//! `streams` *slots* per connection: each of the `connections x streams` slots follows the
+//! schedule exactly as a connection does above (slot `k` of `n` sends at `start + k/r + i*n/r`;
+//! closed loop: its next request when its previous response completed), and the slots of one
+//! connection share it, one stream each; when the connection has to be reopened (closed,
+//! GOAWAY) the first slot to notice reopens it for all.
 
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +53,8 @@ pub struct LoadSpec {
     pub mode: Mode,
     /// Keep-alive connections in all (spread evenly over the shards).
     pub connections: usize,
+    /// HTTP/2: concurrent streams per connection (slots sharing it). Ignored (1) otherwise.
+    pub streams: usize,
     /// Measured time, after the warm-up.
     pub duration: Duration,
     /// Time run (on the same schedule) before measuring starts.
@@ -81,6 +90,8 @@ pub struct LoadReport {
     pub missed: u64,
     /// Connections opened after the first (the server closed or an exchange failed).
     pub reconnects: u64,
+    /// Most requests in flight at once on one connection (HTTP/2 streams; 1 otherwise).
+    pub max_in_flight: usize,
     /// The measured window.
     pub duration: Duration,
 }
@@ -96,6 +107,7 @@ impl LoadReport {
             missed: 0,
             errors: BTreeMap::new(),
             reconnects: 0,
+            max_in_flight: 0,
             duration,
         }
     }
@@ -112,6 +124,7 @@ impl LoadReport {
             *self.errors.entry(k).or_default() += v;
         }
         self.reconnects += other.reconnects;
+        self.max_in_flight = self.max_in_flight.max(other.max_in_flight);
     }
 
     /// Total failed exchanges.
@@ -158,6 +171,9 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
         && !(rate > 0.0 && rate.is_finite())
     {
         return Err(format!("rate must be positive, got {rate}"));
+    }
+    if spec.streams == 0 {
+        return Err("at least one stream per connection is needed".into());
     }
     let shards = spec.cpus.len().min(spec.connections);
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
@@ -238,16 +254,36 @@ async fn run_shard(
     let _ = ready.send(Ok(()));
     // Blocking here is fine: nothing else runs on this shard before the start.
     let start = start_rx.recv().ok()?;
-    let tasks: Vec<_> = conns
-        .into_iter()
-        .enumerate()
-        .map(|(i, conn)| {
+    let h2 = matches!(spec.shape, RequestShape::H2(_));
+    let streams = if h2 { spec.streams } else { 1 };
+    let slots = spec.connections * streams;
+    let mut tasks = Vec::with_capacity(plan.count * streams);
+    for (i, conn) in conns.into_iter().enumerate() {
+        let c = plan.first_conn + i;
+        if !h2 {
             let spec = spec.clone();
             let request = request.clone();
-            let k = plan.first_conn + i;
-            glommio::spawn_local(async move { drive(conn, &spec, request, k, start).await })
-        })
-        .collect();
+            tasks.push(glommio::spawn_local(async move {
+                drive(conn, Opener::Own, &spec, request, c, slots, start).await
+            }));
+            continue;
+        }
+        let shared = Rc::new(Shared {
+            current: RefCell::new(conn),
+            connecting: Cell::new(false),
+        });
+        for st in 0..streams {
+            let spec = spec.clone();
+            let request = request.clone();
+            // Consecutive slots alternate between connections.
+            let k = st * spec.connections + c;
+            let conn = shared.current.borrow().clone_for_slot();
+            let opener = Opener::Shared(shared.clone());
+            tasks.push(glommio::spawn_local(async move {
+                drive(conn, opener, &spec, request, k, slots, start).await
+            }));
+        }
+    }
     let mut report = LoadReport::empty(spec.duration);
     for t in tasks {
         report.merge(t.await);
@@ -266,16 +302,64 @@ async fn connect(spec: &LoadSpec, request: &bytes::Bytes) -> Result<Conn, Exchan
     .await
 }
 
+/// One HTTP/2 connection shared by its slots, and whether one of them is reopening it.
+struct Shared {
+    current: RefCell<Conn>,
+    connecting: Cell<bool>,
+}
+
+/// How a slot gets a new connection.
+enum Opener {
+    /// Its own (HTTP/1.1, Thrift).
+    Own,
+    /// The shared one, reopened by whichever slot needs it first.
+    Shared(Rc<Shared>),
+}
+
+impl Opener {
+    /// A usable connection, and whether it was opened just now (a reconnect).
+    async fn open(
+        &self,
+        spec: &LoadSpec,
+        request: &bytes::Bytes,
+    ) -> Result<(Conn, bool), ExchangeError> {
+        let Opener::Shared(shared) = self else {
+            return connect(spec, request).await.map(|c| (c, true));
+        };
+        loop {
+            {
+                let current = shared.current.borrow();
+                if current.reusable() {
+                    return Ok((current.clone_for_slot(), false));
+                }
+            }
+            if shared.connecting.get() {
+                glommio::timer::sleep(Duration::from_millis(1)).await;
+                continue;
+            }
+            shared.connecting.set(true);
+            let r = connect(spec, request).await;
+            shared.connecting.set(false);
+            let c = r?;
+            *shared.current.borrow_mut() = c.clone_for_slot();
+            return Ok((c, true));
+        }
+    }
+}
+
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
 }
 
-/// Drives one connection: connection `k` of the run, schedule starting at `start`.
+/// Drives one slot (a connection, or an HTTP/2 connection's stream): slot `k` of `slots`,
+/// schedule starting at `start`.
 async fn drive(
     mut conn: Conn,
+    opener: Opener,
     spec: &LoadSpec,
     request: bytes::Bytes,
     k: usize,
+    slots: usize,
     start: Instant,
 ) -> LoadReport {
     let mut report = LoadReport::empty(spec.duration);
@@ -286,7 +370,7 @@ async fn drive(
     let (phase, interval) = match spec.mode {
         Mode::Open { rate } => (
             Duration::from_secs_f64(k as f64 / rate),
-            Duration::from_secs_f64(spec.connections as f64 / rate),
+            Duration::from_secs_f64(slots as f64 / rate),
         ),
         Mode::Closed => (Duration::ZERO, Duration::ZERO),
     };
@@ -328,11 +412,11 @@ async fn drive(
             }
         };
         if broken || !conn.reusable() {
-            match connect(spec, &request).await {
-                Ok(c) => {
+            match opener.open(spec, &request).await {
+                Ok((c, fresh)) => {
                     conn = c;
                     broken = false;
-                    report.reconnects += 1;
+                    report.reconnects += u64::from(fresh);
                 }
                 Err(e) => {
                     if in_window(intended) {
@@ -353,6 +437,7 @@ async fn drive(
         }
         let result = conn.exchange().await;
         let done = Instant::now();
+        report.max_in_flight = report.max_in_flight.max(conn.in_flight_high_water());
         let counted = match spec.mode {
             Mode::Open { .. } => in_window(intended),
             Mode::Closed => in_window(done),

@@ -26,11 +26,12 @@ use hawser_bench::shape::{Protocol, RequestShape};
 /// measured N times, interleaved, and reported as means with 95% confidence intervals, with
 /// ratios paired by round.
 ///
-/// Request shapes (--protocol): http1 (default) and thrift (framed transport, binary protocol:
+/// Request shapes (--protocol): http1 (default), thrift (framed transport, binary protocol:
 /// one call of method "echo" per exchange, answered by a REPLY with a success binary of --size
 /// bytes; compared direct, through HAProxy in TCP mode and through nginx's stream module when
-/// nginx has it; hawser does not proxy Thrift yet and is skipped with a note). HTTP/2 is not yet
-/// implemented.
+/// nginx has it; hawser does not proxy Thrift yet and is skipped with a note) and h2 (HTTP/2
+/// cleartext with prior knowledge, --streams concurrent streams per connection; compared direct
+/// and through HAProxy and nginx; hawser does not proxy HTTP/2 yet and is skipped with a note).
 ///
 /// Quick start: cargo run --release -p hawser-bench -- --quick --out /tmp/bench
 #[derive(Parser, Debug)]
@@ -45,7 +46,8 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Run the fast backend until killed: every HTTP/1.1 request gets 200 with SIZE bytes;
-    /// every Thrift call a REPLY with a success binary of SIZE bytes.
+    /// every Thrift call a REPLY with a success binary of SIZE bytes; every HTTP/2 stream (h2c,
+    /// prior knowledge) :status 200 with SIZE bytes of DATA.
     Backend {
         /// Port on 127.0.0.1 (every shard binds it with SO_REUSEPORT).
         #[arg(long, default_value_t = 8080)]
@@ -98,9 +100,15 @@ enum Cmd {
         /// as an error.
         #[arg(long, value_name = "BYTES")]
         expect_size: Option<u64>,
-        /// Request shape: http1 or thrift (framed, binary). HTTP/2 is not yet implemented.
+        /// Request shape: http1, thrift (framed, binary) or h2 (HTTP/2 cleartext with prior
+        /// knowledge; --host is its :authority).
         #[arg(long, value_enum, default_value = "http1")]
         protocol: Protocol,
+        /// HTTP/2 only: concurrent streams per connection. Each of the connections x streams
+        /// slots follows the schedule as a connection does for HTTP/1.1 (open loop: its share
+        /// of --rate; closed loop: its next request as soon as its response is complete).
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        streams: usize,
     },
     /// Idle-connection memory: N keep-alive connections through each proxy, one request each,
     /// then idle; reports each proxy's RSS growth per connection.
@@ -159,10 +167,12 @@ fn main() -> ExitCode {
             request_size,
             expect_size,
             protocol,
+            streams,
         }) => cpus_or_all(cpus.as_deref()).and_then(|cpus| {
             let shape = match protocol {
                 Protocol::Http1 => RequestShape::http1(&host, request_size),
                 Protocol::Thrift => RequestShape::thrift(&method, request_size),
+                Protocol::H2 => RequestShape::h2(&host, request_size),
             };
             let mode = rate.map_or(Mode::Closed, |rate| Mode::Open { rate });
             let r = run_load(&LoadSpec {
@@ -170,6 +180,7 @@ fn main() -> ExitCode {
                 shape,
                 mode,
                 connections,
+                streams,
                 duration: Duration::from_secs_f64(duration.max(0.1)),
                 warmup: Duration::from_secs_f64(warmup.max(0.0)),
                 cpus,
@@ -177,12 +188,13 @@ fn main() -> ExitCode {
                 timeout: Duration::from_secs(5),
             })?;
             println!(
-                "{:.0} req/s ({} completed, {} errors {:?}, {} reconnects)",
+                "{:.0} req/s ({} completed, {} errors {:?}, {} reconnects, at most {} in flight per connection)",
                 r.rps(mode),
                 r.completed,
                 r.error_count(),
                 r.errors,
-                r.reconnects
+                r.reconnects,
+                r.max_in_flight
             );
             for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
                 println!(

@@ -7,6 +7,11 @@
 //! (skipped when this nginx lacks it: Debian ships it as `libnginx-mod-stream`, which
 //! `install_peers` adds); hawser does not proxy Thrift yet and is skipped.
 //!
+//! For HTTP/2 (h2c, prior knowledge) HAProxy speaks h2 on both sides (`proto h2` on the bind
+//! and the server); nginx takes h2 in front (`listen ... http2`) and, having no other HTTP/2
+//! upstream, forwards with `grpc_pass`, which serves plain requests as well; hawser does not
+//! proxy HTTP/2 yet and is skipped.
+//!
 //! It does not install anything unless asked (`install_peers`), and never touches the system's
 //! own nginx or HAProxy configuration: every file lives in a fresh work directory.
 
@@ -180,6 +185,32 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
         System::Hawser if setup.protocol == Protocol::Thrift => {
             return Err(Skipped("hawser does not proxy Thrift yet".into()));
         }
+        System::Hawser if setup.protocol == Protocol::H2 => {
+            return Err(Skipped("hawser does not proxy HTTP/2 yet".into()));
+        }
+        System::Nginx if setup.protocol == Protocol::H2 => {
+            let prog = find("nginx")
+                .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
+            let cfg = dir.join("nginx.conf");
+            write(
+                &cfg,
+                &nginx_h2_config(&dir, port, setup.backend, setup.max_conns),
+            )?;
+            (prog, nginx_args(&dir, &cfg))
+        }
+        System::Haproxy if setup.protocol == Protocol::H2 => {
+            let prog = find("haproxy")
+                .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
+            let cfg = dir.join("haproxy.cfg");
+            write(
+                &cfg,
+                &haproxy_h2_config(port, setup.backend, cores, setup.max_conns),
+            )?;
+            (
+                prog,
+                vec!["-db".into(), "-f".into(), cfg.display().to_string()],
+            )
+        }
         System::Nginx if setup.protocol == Protocol::Thrift => {
             let prog = find("nginx")
                 .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
@@ -281,6 +312,7 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
         let answered = match setup.protocol {
             Protocol::Http1 => probe(proxy.addr),
             Protocol::Thrift => probe_thrift(proxy.addr),
+            Protocol::H2 => probe_h2(proxy.addr),
         };
         if answered {
             return Ok(Some(proxy));
@@ -290,6 +322,7 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
     let what = match setup.protocol {
         Protocol::Http1 => "200",
         Protocol::Thrift => "a Thrift call",
+        Protocol::H2 => "200 over HTTP/2",
     };
     Err(Skipped(format!(
         "{} never answered {what}",
@@ -353,6 +386,61 @@ pub fn probe_thrift(addr: SocketAddr) -> bool {
         && hawser_thrift::Message::load(&payload, &hawser_thrift::Limits::default()).is_ok_and(
             |m| m.header.kind == hawser_thrift::MessageType::Reply && m.header.seqid == 1,
         )
+}
+
+/// One blocking h2c request (`GET /`, `:authority web`, prior knowledge): true on a `200`.
+pub fn probe_h2(addr: SocketAddr) -> bool {
+    use hawser_http2::{Decoder, Frame, Headers, PREFACE, Settings, encode_headers};
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut out = bytes::BytesMut::new();
+    out.extend_from_slice(PREFACE);
+    Settings::default().encode(&mut out);
+    let mut block = bytes::BytesMut::new();
+    hawser_hpack::Encoder::new(hawser_hpack::DEFAULT_TABLE_SIZE).encode(
+        [
+            hawser_hpack::Header::new(b":method", b"GET"),
+            hawser_hpack::Header::new(b":scheme", b"http"),
+            hawser_hpack::Header::new(b":authority", b"web"),
+            hawser_hpack::Header::new(b":path", b"/"),
+        ],
+        &mut block,
+    );
+    encode_headers(&Headers::new(1, block.freeze(), true), 16_384, &mut out);
+    if s.write_all(&out).is_err() {
+        return false;
+    }
+    let mut dec = Decoder::client();
+    let mut hpack = hawser_hpack::Decoder::new(hawser_hpack::DEFAULT_TABLE_SIZE);
+    let mut buf = bytes::BytesMut::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        loop {
+            match dec.decode(&mut buf) {
+                Ok(Some(Frame::Headers(h))) => {
+                    let Ok(fields) = hpack.decode_to_vec(&h.fragment) else {
+                        return false;
+                    };
+                    if h.stream_id == 1 {
+                        return fields
+                            .iter()
+                            .any(|f| &f.name[..] == b":status" && &f.value[..] == b"200");
+                    }
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return false,
+            }
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    false
 }
 
 /// Whether `nginx` has the `stream` module: `Ok(None)` when built in, `Ok(Some(path))` when it
@@ -486,15 +574,62 @@ pub fn nginx_config(dir: &Path, port: u16, backend: SocketAddr, max_conns: usize
 
 /// HAProxy: `nbthread` = proxy cores, no logging, keep-alive both sides, `http-reuse always`.
 pub fn haproxy_config(port: u16, backend: SocketAddr, threads: usize, max_conns: usize) -> String {
+    haproxy_http_config(port, backend, threads, max_conns, "")
+}
+
+/// HAProxy for HTTP/2: [`haproxy_config`] with h2 (prior knowledge) on both sides: `bind ...
+/// proto h2` and `server ... proto h2`; `http-reuse always` lets streams of many clients share
+/// the backend connections.
+pub fn haproxy_h2_config(
+    port: u16,
+    backend: SocketAddr,
+    threads: usize,
+    max_conns: usize,
+) -> String {
+    haproxy_http_config(port, backend, threads, max_conns, " proto h2")
+}
+
+fn haproxy_http_config(
+    port: u16,
+    backend: SocketAddr,
+    threads: usize,
+    max_conns: usize,
+    proto: &str,
+) -> String {
     format!(
         "global\n  nbthread {threads}\n  maxconn {maxconn}\n\n\
          defaults\n  mode http\n  option http-keep-alive\n  http-reuse always\n  \
          timeout connect 5s\n  timeout client 300s\n  timeout server 300s\n  \
          timeout http-keep-alive 300s\n\n\
-         frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\n\
-         backend be\n  server s1 {backend}\n",
+         frontend fe\n  bind 127.0.0.1:{port}{proto}\n  default_backend be\n\n\
+         backend be\n  server s1 {backend}{proto}\n",
         maxconn = max_conns + 512,
     )
+}
+
+/// nginx for HTTP/2: [`nginx_config`]'s settings with `listen ... http2` (h2c with prior
+/// knowledge) in front. nginx speaks HTTP/2 upstream only through its gRPC proxy, so requests
+/// go out with `grpc_pass` (which works for plain HTTP/2 requests too) over keepalive upstream
+/// connections; nginx sends one request at a time on each of them (no upstream multiplexing).
+pub fn nginx_h2_config(dir: &Path, port: u16, backend: SocketAddr, max_conns: usize) -> String {
+    let mut c = String::new();
+    let _ = write!(
+        c,
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
+         worker_rlimit_nofile {nofile};\n\
+         events {{ worker_connections {conns}; multi_accept on; }}\n\
+         http {{\n  access_log off;\n  keepalive_requests 1000000;\n  keepalive_timeout 300s;\n\
+         \x20 http2_max_concurrent_streams 1000;\n\
+         \x20 client_body_temp_path {dir}/body;\n\
+         \x20 upstream be {{ server {backend}; keepalive 256; keepalive_requests 1000000; }}\n\
+         \x20 server {{\n    listen 127.0.0.1:{port} http2 reuseport backlog=4096;\n\
+         \x20   location / {{ grpc_pass grpc://be; }}\n  }}\n}}\n",
+        pid = dir.join("nginx.pid").display(),
+        dir = dir.display(),
+        nofile = 2 * max_conns + 1024,
+        conns = 2 * max_conns + 512,
+    );
+    c
 }
 
 #[cfg(test)]
@@ -522,6 +657,20 @@ mod tests {
             stream_module_in(v, |p| p.starts_with("/opt/ngx/mods")),
             Ok(Some(PathBuf::from("/opt/ngx/mods/ngx_stream_module.so")))
         );
+    }
+
+    #[test]
+    fn h2_configs_speak_h2_on_both_sides_where_they_can() {
+        let be = SocketAddr::from(([127, 0, 0, 1], 9000));
+        let h = haproxy_h2_config(4000, be, 1, 100);
+        assert!(h.contains("mode http") && h.contains("http-reuse always"));
+        assert!(h.contains("bind 127.0.0.1:4000 proto h2\n"));
+        assert!(h.contains("server s1 127.0.0.1:9000 proto h2\n"));
+        assert!(!haproxy_config(4000, be, 1, 100).contains("proto h2"));
+        let n = nginx_h2_config(Path::new("/w"), 4000, be, 100);
+        assert!(n.contains("listen 127.0.0.1:4000 http2 "));
+        assert!(n.contains("grpc_pass grpc://be;") && n.contains("server 127.0.0.1:9000;"));
+        assert!(n.contains("keepalive 256") && n.contains("access_log off"));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! It runs systems one after another (never two proxies at once) and skips, with a note, any
 //! system that is missing or fails to start. With `--protocol thrift` the workload is one framed
 //! Thrift call per exchange, the proxies forward TCP (HAProxy `mode tcp`, nginx `stream`), and
-//! hawser is skipped: it does not proxy Thrift yet.
+//! hawser is skipped: it does not proxy Thrift yet. With `--protocol h2` the workload is
+//! HTTP/2 cleartext (h2c, prior knowledge) with `--streams` concurrent streams per connection;
+//! HAProxy speaks h2 on both sides, nginx takes h2 in front and forwards with `grpc_pass` (its
+//! only HTTP/2 upstream), and hawser is skipped: it does not proxy HTTP/2 yet.
 //!
 //! Repeated runs (`--repeat N`): the whole sequence runs N times, interleaved so that slow
 //! drift of the machine hits every system alike. Each round measures every system's maximum
@@ -86,11 +89,19 @@ pub struct RunArgs {
     /// every rate and latency compares unloaded proxies).
     #[arg(long, value_enum, default_value = "direct")]
     pub rate_base: RateBase,
-    /// Request shape: http1, or thrift (framed transport, binary protocol: calls of "echo"
+    /// Request shape: http1, thrift (framed transport, binary protocol: calls of "echo"
     /// answered with a REPLY, compared direct, through HAProxy `mode tcp` and nginx `stream`;
-    /// hawser is skipped, it does not proxy Thrift yet). HTTP/2 is not yet implemented.
+    /// hawser is skipped, it does not proxy Thrift yet), or h2 (HTTP/2 cleartext with prior
+    /// knowledge, --streams concurrent streams per connection, compared direct, through HAProxy
+    /// with h2 on both sides and nginx with h2 in front and grpc_pass to the backend; hawser
+    /// is skipped, it does not proxy HTTP/2 yet).
     #[arg(long, value_enum, default_value = "http1")]
     pub protocol: Protocol,
+    /// HTTP/2 only: concurrent streams per connection. Each of the connections x streams slots
+    /// follows the schedule as a connection does for HTTP/1.1 (open loop: its share of the
+    /// rate; closed loop: its next request when its response is complete).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub streams: usize,
     /// The hawser binary. Default: `hawser` beside this binary, built with cargo if missing.
     #[arg(long, value_name = "PATH")]
     pub hawser: Option<PathBuf>,
@@ -280,6 +291,10 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         notes.push("hawser skipped: hawser does not proxy Thrift yet".into());
         systems.retain(|s| *s != System::Hawser);
     }
+    if args.protocol == Protocol::H2 && systems.contains(&System::Hawser) {
+        notes.push("hawser skipped: hawser does not proxy HTTP/2 yet".into());
+        systems.retain(|s| *s != System::Hawser);
+    }
     let hawser = if systems.contains(&System::Hawser) {
         match hawser_binary(args.hawser.as_deref()) {
             Ok(p) => p,
@@ -316,12 +331,14 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
     let shape = match args.protocol {
         Protocol::Http1 => RequestShape::http1("web", args.request_size),
         Protocol::Thrift => RequestShape::thrift("echo", args.request_size),
+        Protocol::H2 => RequestShape::h2("web", args.request_size),
     };
     let base = LoadSpec {
         addr: backend.addr(),
         shape,
         mode: Mode::Closed,
         connections: res.connections,
+        streams: args.streams.max(1),
         duration: res.duration,
         warmup: res.warmup,
         cpus: cpus.load.clone(),
@@ -468,6 +485,15 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         format_cpu_list(&cpus.proxy),
         format_cpu_list(&cpus.load),
     );
+    let header = if args.protocol == Protocol::H2 {
+        format!(
+            "{header}\n- HTTP/2: {} streams per connection ({} in flight at most)",
+            args.streams.max(1),
+            args.streams.max(1) * res.connections
+        )
+    } else {
+        header
+    };
     let header = if repeat > 1 {
         format!(
             "{header}\n- repeats: {repeat} rounds, interleaved (each round: every system's maximum, then each fixed rate for every system in turn); the fixed rates come from round 1's maxima and are the same in every round"
@@ -569,6 +595,15 @@ mod tests {
                 .unwrap()
                 .protocol,
             Protocol::Thrift
+        );
+        let h2 = parse(&["--quick", "--protocol", "h2"]).unwrap();
+        assert_eq!(h2.protocol, Protocol::H2);
+        assert_eq!(h2.streams, 8);
+        assert_eq!(
+            parse(&["--protocol", "h2", "--streams", "3"])
+                .unwrap()
+                .streams,
+            3
         );
     }
 

@@ -1,7 +1,7 @@
 //! Request shapes: what one generated request looks like on the wire and how its response is
 //! checked.
 //!
-//! Two shapes exist:
+//! Three shapes exist:
 //!
 //! - **HTTP/1.1**: a `GET /` (or a `POST /` with a body) with a `Host` header; the response must be
 //!   a `200` with the expected body size.
@@ -12,13 +12,19 @@
 //!   whose struct skips cleanly and carries a success binary (field 0) of the expected size; an
 //!   `EXCEPTION` message, a declared exception (no field 0) or any mismatch is an error.
 //!
-//! Both keep one request in flight per connection. The enum is the seam where HTTP/2 (many
-//! streams per connection) will be added; this module deliberately knows nothing about sockets,
-//! schedules or histograms.
+//! - **HTTP/2** (`h2`: cleartext h2c with prior knowledge, the connection preface first): a
+//!   request of `:method`, `:scheme http`, `:authority` (the logical name, like the HTTP/1.1
+//!   `Host`) and `:path`, with `content-length` and a DATA body when `body_size > 0`. The
+//!   response must be a `:status` `200` with the expected body size, ended by END_STREAM; a
+//!   RST_STREAM, a GOAWAY that drops the stream or any mismatch is an error. Many streams share
+//!   one connection (`LoadSpec::streams`); frames and HPACK state live in [`crate::h2`].
+//!
+//! HTTP/1.1 and Thrift keep one request in flight per connection. This module deliberately
+//! knows nothing about sockets, schedules or histograms.
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-/// The protocol a run speaks. HTTP/2 is not implemented yet.
+/// The protocol a run speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
@@ -26,6 +32,8 @@ pub enum Protocol {
     Http1,
     /// Thrift: framed transport, binary protocol, one call in flight per connection.
     Thrift,
+    /// HTTP/2 cleartext with prior knowledge (h2c), many streams per connection.
+    H2,
 }
 
 impl Protocol {
@@ -34,6 +42,7 @@ impl Protocol {
         match self {
             Protocol::Http1 => "http1",
             Protocol::Thrift => "thrift",
+            Protocol::H2 => "h2",
         }
     }
 }
@@ -60,6 +69,19 @@ pub struct ThriftCall {
     pub payload_size: usize,
 }
 
+/// One HTTP/2 request, sent on a new stream of a shared connection on every exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct H2Request {
+    /// `GET` or `POST` (any token works).
+    pub method: String,
+    /// `:authority`: the logical name a proxy routes on (like the HTTP/1.1 `Host`).
+    pub authority: String,
+    /// `:path` (`/`).
+    pub path: String,
+    /// Request body bytes (sent as DATA with `content-length` when non-zero).
+    pub body_size: usize,
+}
+
 /// What each generated request is. New protocols become new variants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestShape {
@@ -67,6 +89,8 @@ pub enum RequestShape {
     Http1(Http1Request),
     /// Thrift framed/binary call.
     Thrift(ThriftCall),
+    /// HTTP/2 (h2c, prior knowledge).
+    H2(H2Request),
 }
 
 impl RequestShape {
@@ -88,23 +112,35 @@ impl RequestShape {
         })
     }
 
+    /// An HTTP/2 `GET /` (or a `POST /` with a body when `body_size > 0`) for this authority.
+    pub fn h2(authority: &str, body_size: usize) -> RequestShape {
+        RequestShape::H2(H2Request {
+            method: if body_size > 0 { "POST" } else { "GET" }.into(),
+            authority: authority.into(),
+            path: "/".into(),
+            body_size,
+        })
+    }
+
     /// The protocol of this shape.
     pub fn protocol(&self) -> Protocol {
         match self {
             RequestShape::Http1(_) => Protocol::Http1,
             RequestShape::Thrift(_) => Protocol::Thrift,
+            RequestShape::H2(_) => Protocol::H2,
         }
     }
 
     /// Thrift: where the 4 seqid bytes sit in [`RequestShape::encode`]'s output.
     pub fn seqid_offset(&self) -> Option<usize> {
         match self {
-            RequestShape::Http1(_) => None,
+            RequestShape::Http1(_) | RequestShape::H2(_) => None,
             RequestShape::Thrift(c) => Some(hawser_thrift::FRAME_HEADER_LEN + 8 + c.method.len()),
         }
     }
 
-    /// The bytes of one request (Thrift: with seqid 0, to be rewritten per call).
+    /// The bytes of one request (Thrift: with seqid 0, to be rewritten per call; HTTP/2: only
+    /// the request body, since the frames depend on the stream id and the HPACK state).
     ///
     /// # Panics
     /// When a Thrift call does not fit a frame (a method or payload over 2 GiB).
@@ -138,6 +174,7 @@ impl RequestShape {
                     .expect("a benchmark call fits a frame");
                 out.freeze()
             }
+            RequestShape::H2(r) => Bytes::from(vec![b'x'; r.body_size]),
         }
     }
 
@@ -146,6 +183,7 @@ impl RequestShape {
         match self {
             RequestShape::Http1(r) => &r.method,
             RequestShape::Thrift(c) => &c.method,
+            RequestShape::H2(r) => &r.method,
         }
     }
 }

@@ -35,6 +35,7 @@ fn spec(addr: std::net::SocketAddr, mode: Mode, connections: usize, secs: f64) -
         shape: RequestShape::http1("web", 0),
         mode,
         connections,
+        streams: 1,
         duration: Duration::from_secs_f64(secs),
         warmup: Duration::from_millis(200),
         cpus: cpus().1,

@@ -27,6 +27,7 @@ fn spec(addr: SocketAddr, mode: Mode, connections: usize, secs: f64) -> LoadSpec
         shape: RequestShape::thrift("echo", 16),
         mode,
         connections,
+        streams: 1,
         duration: Duration::from_secs_f64(secs),
         warmup: Duration::from_millis(200),
         cpus: cpus().1,
