@@ -5,6 +5,8 @@
 use std::cell::RefCell;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -262,16 +264,62 @@ struct DnsState {
 /// the current set meanwhile; a failed or empty answer keeps it too.
 pub const DNS_REFRESH: Duration = Duration::from_secs(5);
 
-/// Resolves `host:port` on a blocking thread (getaddrinfo).
-async fn resolve_host(host: String, port: u16) -> Vec<(SocketAddr, f64)> {
-    crate::runtime::spawn_blocking(move || {
+/// Most DNS lookups one shard runs at once. Host names can come from
+/// clients (`l5d-dtab: /svc => /$/inet/NAME/80`), and each lookup is a
+/// blocking getaddrinfo on its own thread that may wait seconds for an
+/// unreachable resolver: without a bound, distinct names would pile up threads.
+pub const MAX_DNS_IN_FLIGHT: u32 = 32;
+
+/// Counts a shard's DNS lookups in flight; a permit is released by the lookup
+/// thread itself when getaddrinfo returns (not when the request gives up).
+#[derive(Clone)]
+struct DnsLimiter {
+    in_flight: Arc<AtomicU32>,
+    max: u32,
+}
+
+struct DnsPermit(Arc<AtomicU32>);
+
+impl Drop for DnsPermit {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl DnsLimiter {
+    fn new(max: u32) -> Self {
+        DnsLimiter {
+            in_flight: Arc::new(AtomicU32::new(0)),
+            max,
+        }
+    }
+
+    fn try_acquire(&self) -> Option<DnsPermit> {
+        let n = self.in_flight.fetch_add(1, Ordering::Relaxed);
+        let permit = DnsPermit(self.in_flight.clone());
+        (n < self.max).then_some(permit)
+    }
+}
+
+thread_local! {
+    /// This shard's DNS limiter (one per shard thread).
+    static DNS: DnsLimiter = DnsLimiter::new(MAX_DNS_IN_FLIGHT);
+}
+
+/// Resolves `host:port` on a blocking thread (getaddrinfo); `None` when this
+/// shard already has [`MAX_DNS_IN_FLIGHT`] lookups running.
+async fn resolve_host(host: String, port: u16) -> Option<Vec<(SocketAddr, f64)>> {
+    let permit = DNS.with(DnsLimiter::try_acquire)?;
+    let addrs = crate::runtime::spawn_blocking(move || {
         use std::net::ToSocketAddrs;
+        let _permit = permit;
         (host.as_str(), port)
             .to_socket_addrs()
             .map(|a| a.map(|a| (a, 1.0)).collect::<Vec<_>>())
             .unwrap_or_default()
     })
-    .await
+    .await;
+    Some(addrs)
 }
 
 /// `n` as 16 lowercase hex digits (the `l5d-reqid` value), without allocating.
@@ -428,7 +476,21 @@ struct EndpointCache {
     by_addr: foldhash::HashMap<SocketAddr, Rc<Endpoint>>,
 }
 
+/// Most concrete names one router keeps endpoint sets for on a shard. Names
+/// can come from clients (`l5d-dtab` to any `/$/inet/IP/PORT`), so the map is
+/// cleared (and unused endpoints pruned) rather than allowed to grow.
+const MAX_TARGETS: usize = 4096;
+
 impl EndpointCache {
+    /// Caches `target` for `id`, clearing the map first when it is full.
+    fn insert(&mut self, id: Path, target: Rc<Target>) {
+        if self.by_id.len() >= MAX_TARGETS && !self.by_id.contains_key(&id) {
+            self.by_id.clear();
+            self.prune();
+        }
+        self.by_id.insert(id, target);
+    }
+
     /// Forgets endpoints no target and no request holds any more (addresses
     /// that went away), so churn does not grow the map.
     fn prune(&mut self) {
@@ -588,7 +650,15 @@ impl Router {
                 Ok(ip) => vec![(SocketAddr::new(ip, inet.port), 1.0)],
                 Err(_) => {
                     let (host, port) = (inet.host.to_string(), inet.port);
-                    let addrs = resolve_host(host.clone(), port).await;
+                    let Some(addrs) = resolve_host(host.clone(), port).await else {
+                        // Too many lookups in flight: no endpoints for this
+                        // request (502), and nothing cached, so a later one retries.
+                        return Rc::new(Target {
+                            client: id.to_string(),
+                            endpoints: EndpointSet::default(),
+                            dns: None,
+                        });
+                    };
                     dns = Some((host, port));
                     addrs
                 }
@@ -601,7 +671,7 @@ impl Router {
         };
         let mut cache = self.endpoints.borrow_mut();
         let target = cache.target(id, addrs, dns);
-        cache.by_id.insert(id.clone(), target.clone());
+        cache.insert(id.clone(), target.clone());
         target
     }
 
@@ -611,7 +681,8 @@ impl Router {
     fn spawn_dns_refresh(&self, id: Path, host: String, port: u16, generation: u64) {
         let cache = self.endpoints.clone();
         crate::runtime::spawn_local(async move {
-            let addrs = resolve_host(host.clone(), port).await;
+            // Busy: like a failed lookup, keep the current set and try again later.
+            let addrs = resolve_host(host.clone(), port).await.unwrap_or_default();
             let mut cache = cache.borrow_mut();
             let current = cache.by_id.get(&id).cloned();
             if cache.generation != generation {
@@ -671,6 +742,37 @@ mod tests {
         let mut kept: Vec<u16> = cache.by_addr.keys().map(|a| a.port()).collect();
         kept.sort_unstable();
         assert_eq!(kept, [2, 3]);
+    }
+
+    #[test]
+    fn dns_lookups_in_flight_are_bounded_and_released_by_the_lookup() {
+        let l = DnsLimiter::new(3);
+        let permits: Vec<_> = (0..3).map(|_| l.try_acquire().expect("a permit")).collect();
+        assert!(l.try_acquire().is_none(), "a fourth lookup must wait");
+        assert!(
+            l.try_acquire().is_none(),
+            "a refused try does not leak a slot"
+        );
+        // Released on the lookup thread, when getaddrinfo returns.
+        let one = permits.into_iter().next().unwrap();
+        std::thread::spawn(move || drop(one)).join().unwrap();
+        assert!(l.try_acquire().is_some());
+    }
+
+    #[test]
+    fn client_chosen_names_cannot_grow_the_target_map_without_bound() {
+        let mut cache = EndpointCache::default();
+        for i in 0..=MAX_TARGETS {
+            let port = u16::try_from(i % 60_000 + 1).unwrap();
+            let id = Path::from_segments(["$", "inet", "127.0.0.1", &port.to_string()]).unwrap();
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let t = cache.target(&id, vec![(addr, 1.0)], None);
+            cache.insert(id, t);
+            assert!(cache.by_id.len() <= MAX_TARGETS);
+        }
+        // Full at MAX_TARGETS: the next name cleared the map and the unused endpoints.
+        assert_eq!(cache.by_id.len(), 1);
+        assert_eq!(cache.by_addr.len(), 1);
     }
 
     #[test]
