@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::fs::{FsNamer, FsSnapshot, spawn_fs_watcher};
 use crate::config::NamerConfig;
@@ -45,6 +45,48 @@ fn full_prefix(p: &str) -> String {
             }
         )
     }
+}
+
+/// How often `io.l5d.fs` host names are resolved again (like `/$/inet`'s).
+pub const FS_DNS_REFRESH: Duration = Duration::from_secs(5);
+
+/// True when some endpoint is given by host name.
+fn has_host_names(snapshot: &FsSnapshot) -> bool {
+    snapshot
+        .services
+        .values()
+        .any(|s| s.endpoints.iter().any(|e| e.addr.is_none()))
+}
+
+/// [`resolve`], keeping an endpoint's address from `previous` (the last
+/// resolved snapshot) when its host name does not resolve now, so a DNS
+/// outage does not take endpoints out of rotation.
+fn resolve_keeping(snapshot: Arc<FsSnapshot>, previous: Option<&FsSnapshot>) -> Arc<FsSnapshot> {
+    let fresh = resolve(snapshot);
+    let Some(previous) = previous else {
+        return fresh;
+    };
+    let missing = fresh
+        .services
+        .values()
+        .any(|s| s.endpoints.iter().any(|e| e.addr.is_none()));
+    if !missing {
+        return fresh;
+    }
+    let mut owned = (*fresh).clone();
+    for (name, svc) in owned.services.iter_mut() {
+        let Some(old) = previous.services.get(name) else {
+            continue;
+        };
+        for e in svc.endpoints.iter_mut().filter(|e| e.addr.is_none()) {
+            e.addr = old
+                .endpoints
+                .iter()
+                .find(|o| o.host == e.host && o.port == e.port)
+                .and_then(|o| o.addr);
+        }
+    }
+    Arc::new(owned)
 }
 
 /// Fills in addresses for endpoints given by host name (blocking DNS; runs
@@ -115,14 +157,35 @@ impl NamerSet {
         on_change: impl Fn(NamerUpdate) + Send + Sync + 'static,
     ) -> Result<(), String> {
         let on_change = Arc::new(on_change);
-        for namer in self.namers {
+        for (namer, first) in self.namers.into_iter().zip(self.current) {
             let prefix = full_prefix(namer.prefix());
             let cb = on_change.clone();
+            // The namer's own (unresolved) snapshot, the resolved one last
+            // published, and when its host names were last resolved.
+            let mut raw = namer.current().unwrap_or_default();
+            let mut published = first.snapshot;
+            let mut resolved_at = Instant::now();
             spawn_fs_watcher(
                 namer,
                 FS_POLL,
-                move |snap| {
-                    let snap = resolve(snap);
+                move |changed| {
+                    let snap = match changed {
+                        Some(snap) => {
+                            raw = snap.clone();
+                            resolve_keeping(snap, None)
+                        }
+                        None if has_host_names(&raw) && resolved_at.elapsed() >= FS_DNS_REFRESH => {
+                            let again = resolve_keeping(raw.clone(), Some(&published));
+                            resolved_at = Instant::now();
+                            if again == published {
+                                return;
+                            }
+                            again
+                        }
+                        None => return,
+                    };
+                    resolved_at = Instant::now();
+                    published = snap.clone();
                     cb(NamerUpdate {
                         prefix: prefix.clone(),
                         problems: snap.problems.clone(),

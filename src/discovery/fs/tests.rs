@@ -405,7 +405,9 @@ fn watcher_delivers_changes_and_stops() {
         namer,
         Duration::from_millis(20),
         move |snap| {
-            let _ = tx.send(snap);
+            if let Some(snap) = snap {
+                let _ = tx.send(snap);
+            }
         },
         Arc::clone(&stop),
     )

@@ -12,24 +12,23 @@ use std::time::{Duration, Instant};
 /// Longest sleep between checks of `stop`, so the thread ends promptly.
 const STOP_CHECK: Duration = Duration::from_millis(50);
 
-/// Polls `namer` every `interval` on a thread named `hawser-fs-watch`, calling `on_change` with
-/// every new snapshot, until `stop` is set.
+/// Polls `namer` every `interval` on a thread named `hawser-fs-watch`, calling `on_poll` after
+/// every poll (`Some` with a new snapshot, `None` when nothing changed, so the caller can do
+/// periodic work such as re-resolving host names), until `stop` is set.
 ///
 /// # Errors
 /// When the thread cannot be spawned.
 pub fn spawn_fs_watcher(
     mut namer: FsNamer,
     interval: Duration,
-    on_change: impl Fn(Arc<FsSnapshot>) + Send + 'static,
+    mut on_poll: impl FnMut(Option<Arc<FsSnapshot>>) + Send + 'static,
     stop: Arc<AtomicBool>,
 ) -> io::Result<JoinHandle<()>> {
     thread::Builder::new()
         .name("hawser-fs-watch".to_owned())
         .spawn(move || {
             while sleep_unless_stopped(interval, &stop) {
-                if let Some(snapshot) = namer.poll() {
-                    on_change(snapshot);
-                }
+                on_poll(namer.poll());
             }
         })
 }
