@@ -262,6 +262,8 @@ impl Completion {
 struct ClientStream {
     done: Rc<Completion>,
     status: Option<u16>,
+    /// The final response's `content-length`, when it sent one.
+    content_length: Option<u64>,
     body: u64,
     error: Option<ExchangeError>,
     send: Window,
@@ -296,6 +298,10 @@ impl ClientState {
             None => match (s.error, s.status) {
                 (Some(e), _) => Err(e),
                 (None, None) => Err(ExchangeError::H2("response without :status")),
+                // RFC 9113 8.1.1: a body that disagrees with content-length is malformed.
+                (None, Some(_)) if s.content_length.is_some_and(|n| n != s.body) => {
+                    Err(ExchangeError::H2("body length differs from content-length"))
+                }
                 (None, Some(_)) => match expect {
                     Some(expected) if expected != s.body => Err(ExchangeError::BodySize {
                         expected,
@@ -526,6 +532,7 @@ impl H2Conn {
             ClientStream {
                 done: done.clone(),
                 status: None,
+                content_length: None,
                 body: 0,
                 error: None,
                 send: Window::new(st.peer.initial_window),
@@ -659,11 +666,16 @@ fn on_client_frame(s: &Session, hpack: &mut hawser_hpack::Decoder, frame: Frame)
     match frame {
         Frame::Headers(h) => {
             let mut status = None;
+            let mut content_length = None;
             let decoded = hpack.decode(&h.fragment, |f| {
                 if &f.name[..] == b":status" {
                     status = std::str::from_utf8(&f.value)
                         .ok()
                         .and_then(|v| v.parse::<u16>().ok());
+                } else if &f.name[..] == b"content-length" {
+                    content_length = std::str::from_utf8(&f.value)
+                        .ok()
+                        .and_then(|v| v.parse::<u64>().ok());
                 }
             });
             if decoded.is_err() {
@@ -677,7 +689,10 @@ fn on_client_frame(s: &Session, hpack: &mut hawser_hpack::Decoder, frame: Frame)
             if stream.status.is_none() {
                 match status {
                     Some(100..=199) if !h.end_stream => return true,
-                    Some(200) => stream.status = Some(200),
+                    Some(200) => {
+                        stream.status = Some(200);
+                        stream.content_length = content_length;
+                    }
                     Some(other) => {
                         stream.status = Some(other);
                         stream.error.get_or_insert(ExchangeError::Status(other));

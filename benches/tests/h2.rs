@@ -122,6 +122,8 @@ enum Fault {
     Reset,
     /// GOAWAY with last stream id 0, then close.
     GoAway,
+    /// `:status 200` with `content-length: 10` and a 4-byte body.
+    ShortBody,
 }
 
 /// A blocking h2c responder: every stream on every connection gets one faulty answer.
@@ -168,6 +170,27 @@ fn faulty_responder(fault: Fault) -> SocketAddr {
                                     let _ = conn.write_all(&out);
                                     return;
                                 }
+                                Fault::ShortBody => {
+                                    let mut block = BytesMut::new();
+                                    hpack.encode(
+                                        [
+                                            hawser_hpack::Header::new(b":status", b"200"),
+                                            hawser_hpack::Header::new(b"content-length", b"10"),
+                                        ],
+                                        &mut block,
+                                    );
+                                    encode_headers(
+                                        &Headers::new(h.stream_id, block.freeze(), false),
+                                        16_384,
+                                        &mut out,
+                                    );
+                                    hawser_http2::Data::new(
+                                        h.stream_id,
+                                        bytes::Bytes::from_static(b"four"),
+                                        true,
+                                    )
+                                    .encode(&mut out);
+                                }
                             },
                             _ => {}
                         }
@@ -192,6 +215,10 @@ fn answers_that_are_not_a_200_are_errors() {
         (Fault::Status503, "status 503"),
         (Fault::Reset, "stream reset: INTERNAL_ERROR"),
         (Fault::GoAway, "goaway"),
+        (
+            Fault::ShortBody,
+            "bad h2 response: body length differs from content-length",
+        ),
     ] {
         let addr = faulty_responder(fault);
         let s = spec(addr, Mode::Open { rate: 200.0 }, 2, 2, 0.5);
