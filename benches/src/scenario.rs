@@ -66,6 +66,11 @@ pub struct RunArgs {
     /// call's binary argument).
     #[arg(long, default_value_t = 0, value_name = "BYTES")]
     pub request_size: usize,
+    /// HTTP/1.1: add the first N (up to 12) of a fixed set of typical client headers (User-Agent,
+    /// Accept*, Cookie, Authorization, Traceparent, ...; about 780 bytes for all 12) after
+    /// `Host`, for a request heavier on parsing and forwarding. 0: `GET / Host:` only.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub request_headers: usize,
     /// Latency the backend adds to each response, in microseconds.
     #[arg(long, default_value_t = 0, value_name = "US")]
     pub latency_us: u64,
@@ -329,7 +334,9 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
     let progress =
         Progress::new(repeat as f64 * steps_per_round(systems.len(), args.rates.len()) * per_run);
     let shape = match args.protocol {
-        Protocol::Http1 => RequestShape::http1("web", args.request_size),
+        Protocol::Http1 => {
+            RequestShape::http1_with_headers("web", args.request_size, args.request_headers)
+        }
         Protocol::Thrift => RequestShape::thrift("echo", args.request_size),
         Protocol::H2 => RequestShape::h2("web", args.request_size),
     };
@@ -485,6 +492,17 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         format_cpu_list(&cpus.proxy),
         format_cpu_list(&cpus.load),
     );
+    let header = if args.protocol == Protocol::Http1 && args.request_headers > 0 {
+        format!(
+            "{header}\n- request headers: Host plus {} typical client headers ({} bytes per request head)",
+            args.request_headers.min(crate::shape::CLIENT_HEADERS.len()),
+            RequestShape::http1_with_headers("web", 0, args.request_headers)
+                .encode()
+                .len()
+        )
+    } else {
+        header
+    };
     let header = if args.protocol == Protocol::H2 {
         format!(
             "{header}\n- HTTP/2: {} streams per connection ({} in flight at most)",

@@ -58,7 +58,45 @@ pub struct Http1Request {
     pub path: String,
     /// Request body bytes (sent with `Content-Length` when non-zero).
     pub body_size: usize,
+    /// How many of [`CLIENT_HEADERS`] follow `Host` (0: a minimal request).
+    pub extra_headers: usize,
 }
+
+/// Header fields a browser or an API client typically sends, in the order `--request-headers N`
+/// adds them (about 780 bytes for all 12): a request shape heavier on parsing and forwarding
+/// than the minimal `GET / Host:` one.
+pub const CLIENT_HEADERS: [(&str, &str); 12] = [
+    (
+        "User-Agent",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+    ),
+    (
+        "Accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    ),
+    ("Accept-Encoding", "gzip, deflate, br"),
+    ("Accept-Language", "en-US,en;q=0.9"),
+    ("Cache-Control", "no-cache"),
+    (
+        "Cookie",
+        "session=7f1c2b9e7a3d4f8a9b6e0c1d2e3f4a5b; theme=dark; region=eu-west-1",
+    ),
+    (
+        "Referer",
+        "https://www.example.com/products/12345?ref=search",
+    ),
+    ("X-Request-Id", "0b9d6a1e-3c2f-4e5d-8a7b-6c5d4e3f2a1b"),
+    ("X-Forwarded-For", "203.0.113.17, 198.51.100.23"),
+    (
+        "Authorization",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ),
+    (
+        "Traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    ),
+    ("Sec-Fetch-Mode", "navigate"),
+];
 
 /// One Thrift call, framed, binary protocol, strict header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +139,19 @@ impl RequestShape {
             host: host.into(),
             path: "/".into(),
             body_size,
+            extra_headers: 0,
         })
+    }
+
+    /// [`RequestShape::http1`] with the first `n` of [`CLIENT_HEADERS`] after `Host`.
+    pub fn http1_with_headers(host: &str, body_size: usize, n: usize) -> RequestShape {
+        match Self::http1(host, body_size) {
+            RequestShape::Http1(mut r) => {
+                r.extra_headers = n.min(CLIENT_HEADERS.len());
+                RequestShape::Http1(r)
+            }
+            other => other,
+        }
     }
 
     /// A call of `method` with a binary argument of `payload_size` bytes.
@@ -154,6 +204,12 @@ impl RequestShape {
                 out.put_slice(b" HTTP/1.1\r\nHost: ");
                 out.put_slice(r.host.as_bytes());
                 out.put_slice(b"\r\n");
+                for (name, value) in CLIENT_HEADERS.iter().take(r.extra_headers) {
+                    out.put_slice(name.as_bytes());
+                    out.put_slice(b": ");
+                    out.put_slice(value.as_bytes());
+                    out.put_slice(b"\r\n");
+                }
                 if r.body_size > 0 {
                     out.put_slice(format!("Content-Length: {}\r\n", r.body_size).as_bytes());
                 }
@@ -191,6 +247,29 @@ impl RequestShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_headers_are_added_in_order_and_parse_back() {
+        let shape = RequestShape::http1_with_headers("web", 0, 12);
+        let bytes = shape.encode();
+        let head = hawser_http1::parse_request(&bytes, &hawser_http1::Limits::default())
+            .expect("valid")
+            .expect("complete")
+            .0;
+        assert_eq!(head.headers().len(), 13);
+        assert_eq!(head.header("cookie").map(|v| v.len()), Some(70));
+        assert!(bytes.len() > 700, "{} bytes", bytes.len());
+        let few = RequestShape::http1_with_headers("web", 0, 3).encode();
+        assert_eq!(
+            hawser_http1::parse_request(&few, &hawser_http1::Limits::default())
+                .unwrap()
+                .unwrap()
+                .0
+                .headers()
+                .len(),
+            4
+        );
+    }
 
     #[test]
     fn http1_request_parses_back() {
