@@ -11,6 +11,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// How long the connections sit idle before RSS is read: longer than the periodic work a proxy
+/// does while idle (hawser's shards return freed memory to the OS once a second), so the reading
+/// shows the steady idle state rather than the tail of the connect burst.
+const IDLE_SETTLE: Duration = Duration::from_millis(2500);
+
 use bytes::BytesMut;
 use hawser_http1::{Limits, parse_response, response_framing};
 
@@ -183,7 +188,7 @@ pub fn run(args: &IdleArgs) -> Result<Vec<IdleResult>, String> {
                 held.len()
             );
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(IDLE_SETTLE);
         let after = procstat::usage(proxy.pid()).rss_kib;
         let n = held.len().max(1);
         let r = IdleResult {
