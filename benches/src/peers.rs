@@ -188,59 +188,6 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
         System::Hawser if setup.protocol == Protocol::H2 => {
             return Err(Skipped("hawser does not proxy HTTP/2 yet".into()));
         }
-        System::Nginx if setup.protocol == Protocol::H2 => {
-            let prog = find("nginx")
-                .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
-            let cfg = dir.join("nginx.conf");
-            write(
-                &cfg,
-                &nginx_h2_config(&dir, port, setup.backend, setup.max_conns),
-            )?;
-            (prog, nginx_args(&dir, &cfg))
-        }
-        System::Haproxy if setup.protocol == Protocol::H2 => {
-            let prog = find("haproxy")
-                .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
-            let cfg = dir.join("haproxy.cfg");
-            write(
-                &cfg,
-                &haproxy_h2_config(port, setup.backend, cores, setup.max_conns),
-            )?;
-            (
-                prog,
-                vec!["-db".into(), "-f".into(), cfg.display().to_string()],
-            )
-        }
-        System::Nginx if setup.protocol == Protocol::Thrift => {
-            let prog = find("nginx")
-                .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
-            let module = nginx_stream_module(&prog).map_err(Skipped)?;
-            let cfg = dir.join("nginx.conf");
-            write(
-                &cfg,
-                &nginx_stream_config(
-                    &dir,
-                    port,
-                    setup.backend,
-                    setup.max_conns,
-                    module.as_deref(),
-                ),
-            )?;
-            (prog, nginx_args(&dir, &cfg))
-        }
-        System::Haproxy if setup.protocol == Protocol::Thrift => {
-            let prog = find("haproxy")
-                .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
-            let cfg = dir.join("haproxy.cfg");
-            write(
-                &cfg,
-                &haproxy_tcp_config(port, setup.backend, cores, setup.max_conns),
-            )?;
-            (
-                prog,
-                vec!["-db".into(), "-f".into(), cfg.display().to_string()],
-            )
-        }
         System::Hawser => {
             if !setup.hawser.is_file() {
                 return Err(Skipped(format!(
@@ -262,21 +209,35 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
         System::Nginx => {
             let prog = find("nginx")
                 .ok_or_else(|| Skipped("nginx not installed (--install-peers)".into()))?;
+            let text = match setup.protocol {
+                Protocol::Http1 => nginx_config(&dir, port, setup.backend, setup.max_conns),
+                Protocol::H2 => nginx_h2_config(&dir, port, setup.backend, setup.max_conns),
+                Protocol::Thrift => {
+                    let module = nginx_stream_module(&prog).map_err(Skipped)?;
+                    nginx_stream_config(
+                        &dir,
+                        port,
+                        setup.backend,
+                        setup.max_conns,
+                        module.as_deref(),
+                    )
+                }
+            };
             let cfg = dir.join("nginx.conf");
-            write(
-                &cfg,
-                &nginx_config(&dir, port, setup.backend, setup.max_conns),
-            )?;
+            write(&cfg, &text)?;
             (prog, nginx_args(&dir, &cfg))
         }
         System::Haproxy => {
             let prog = find("haproxy")
                 .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
+            let (backend, max) = (setup.backend, setup.max_conns);
+            let text = match setup.protocol {
+                Protocol::Http1 => haproxy_config(port, backend, cores, max),
+                Protocol::H2 => haproxy_h2_config(port, backend, cores, max),
+                Protocol::Thrift => haproxy_tcp_config(port, backend, cores, max),
+            };
             let cfg = dir.join("haproxy.cfg");
-            write(
-                &cfg,
-                &haproxy_config(port, setup.backend, cores, setup.max_conns),
-            )?;
+            write(&cfg, &text)?;
             (
                 prog,
                 vec!["-db".into(), "-f".into(), cfg.display().to_string()],
@@ -502,20 +463,29 @@ pub fn nginx_stream_config(
     if let Some(m) = module {
         let _ = writeln!(c, "load_module {};", m.display());
     }
+    c.push_str(&nginx_main(dir, max_conns));
     let _ = write!(
         c,
-        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
-         worker_rlimit_nofile {nofile};\n\
-         events {{ worker_connections {conns}; multi_accept on; }}\n\
-         stream {{\n  upstream be {{ server {backend}; }}\n\
+        "stream {{\n  upstream be {{ server {backend}; }}\n\
          \x20 server {{\n    listen 127.0.0.1:{port} reuseport backlog=4096;\n\
          \x20   proxy_pass be;\n    tcp_nodelay on;\n  }}\n}}\n",
+    );
+    c
+}
+
+/// The main context every generated nginx config starts with: one worker in the foreground,
+/// its pid and error log in `dir`, and descriptors and connections for `max_conns` clients
+/// (each may hold an upstream connection too).
+fn nginx_main(dir: &Path, max_conns: usize) -> String {
+    format!(
+        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
+         worker_rlimit_nofile {nofile};\n\
+         events {{ worker_connections {conns}; multi_accept on; }}\n",
         pid = dir.join("nginx.pid").display(),
         dir = dir.display(),
         nofile = 2 * max_conns + 1024,
         conns = 2 * max_conns + 512,
-    );
-    c
+    )
 }
 
 /// HAProxy for Thrift: `mode tcp`, `nbthread` = proxy cores, no logging.
@@ -552,22 +522,16 @@ pub fn hawser_config(port: u16, admin: u16, backend: SocketAddr, cores: usize) -
 
 /// nginx: one worker, no access log, upstream keepalive with HTTP/1.1 and no `Connection`.
 pub fn nginx_config(dir: &Path, port: u16, backend: SocketAddr, max_conns: usize) -> String {
-    let mut c = String::new();
+    let mut c = nginx_main(dir, max_conns);
     let _ = write!(
         c,
-        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
-         worker_rlimit_nofile {nofile};\n\
-         events {{ worker_connections {conns}; multi_accept on; }}\n\
-         http {{\n  access_log off;\n  keepalive_requests 1000000;\n  keepalive_timeout 300s;\n\
+        "http {{\n  access_log off;\n  keepalive_requests 1000000;\n  keepalive_timeout 300s;\n\
          \x20 client_body_temp_path {dir}/body;\n  proxy_temp_path {dir}/proxy;\n\
          \x20 upstream be {{ server {backend}; keepalive 256; keepalive_requests 1000000; }}\n\
          \x20 server {{\n    listen 127.0.0.1:{port} reuseport backlog=4096;\n\
          \x20   location / {{ proxy_pass http://be; proxy_http_version 1.1; \
          proxy_set_header Connection \"\"; proxy_buffering on; }}\n  }}\n}}\n",
-        pid = dir.join("nginx.pid").display(),
         dir = dir.display(),
-        nofile = 2 * max_conns + 1024,
-        conns = 2 * max_conns + 512,
     );
     c
 }
@@ -612,22 +576,16 @@ fn haproxy_http_config(
 /// go out with `grpc_pass` (which works for plain HTTP/2 requests too) over keepalive upstream
 /// connections; nginx sends one request at a time on each of them (no upstream multiplexing).
 pub fn nginx_h2_config(dir: &Path, port: u16, backend: SocketAddr, max_conns: usize) -> String {
-    let mut c = String::new();
+    let mut c = nginx_main(dir, max_conns);
     let _ = write!(
         c,
-        "worker_processes 1;\ndaemon off;\npid {pid};\nerror_log {dir}/error.log error;\n\
-         worker_rlimit_nofile {nofile};\n\
-         events {{ worker_connections {conns}; multi_accept on; }}\n\
-         http {{\n  access_log off;\n  keepalive_requests 1000000;\n  keepalive_timeout 300s;\n\
+        "http {{\n  access_log off;\n  keepalive_requests 1000000;\n  keepalive_timeout 300s;\n\
          \x20 http2_max_concurrent_streams 1000;\n\
          \x20 client_body_temp_path {dir}/body;\n\
          \x20 upstream be {{ server {backend}; keepalive 256; keepalive_requests 1000000; }}\n\
          \x20 server {{\n    listen 127.0.0.1:{port} http2 reuseport backlog=4096;\n\
          \x20   location / {{ grpc_pass grpc://be; }}\n  }}\n}}\n",
-        pid = dir.join("nginx.pid").display(),
         dir = dir.display(),
-        nofile = 2 * max_conns + 1024,
-        conns = 2 * max_conns + 512,
     );
     c
 }
