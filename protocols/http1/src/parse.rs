@@ -194,6 +194,28 @@ fn version_of(v: u8) -> Version {
     }
 }
 
+/// What httparse said of a head, with the checks it leaves to us: `Some(len)` for a complete
+/// head within the limits and without a bare LF, `None` when more bytes may still make one, and
+/// `refuse`'s error (which names the earliest defect) otherwise.
+fn complete_head(
+    parsed: httparse::Result<usize>,
+    buf: &[u8],
+    limits: &Limits,
+    refuse: &impl Fn(Option<httparse::Error>) -> Error,
+) -> Result<Option<usize>, Error> {
+    let len = match parsed {
+        Ok(Status::Complete(n)) => n,
+        Ok(Status::Partial) if over_head_limits(buf, limits) => return Err(refuse(None)),
+        Ok(Status::Partial) => return Ok(None),
+        Err(e) => return Err(refuse(Some(e))),
+    };
+    let head = buf.get(..len).unwrap_or_default();
+    if has_bare_lf(head) || over_head_limits(head, limits) {
+        return Err(refuse(None));
+    }
+    Ok(Some(len))
+}
+
 fn scan_request(
     full: &[u8],
     limits: &Limits,
@@ -206,16 +228,10 @@ fn scan_request(
     };
     with_slots(limits.max_headers, |slots| {
         let mut req = httparse::Request::new(&mut []);
-        let len = match req.parse_with_uninit_headers(buf, slots) {
-            Ok(Status::Complete(n)) => n,
-            Ok(Status::Partial) if over_head_limits(buf, limits) => return Err(refuse(None)),
-            Ok(Status::Partial) => return Ok(None),
-            Err(e) => return Err(refuse(Some(e))),
+        let parsed = req.parse_with_uninit_headers(buf, slots);
+        let Some(len) = complete_head(parsed, buf, limits, &refuse)? else {
+            return Ok(None);
         };
-        let head = buf.get(..len).unwrap_or_default();
-        if has_bare_lf(head) || over_head_limits(head, limits) {
-            return Err(refuse(None));
-        }
         let (Some(method), Some(target), Some(version)) = (req.method, req.path, req.version)
         else {
             return Err(refuse(None));
@@ -258,16 +274,11 @@ fn scan_response(full: &[u8], limits: &Limits) -> Result<Option<ResponseParts>, 
     with_slots(limits.max_headers, |slots| {
         let mut res = httparse::Response::new(&mut []);
         let config = httparse::ParserConfig::default();
-        let len = match config.parse_response_with_uninit_headers(&mut res, buf, slots) {
-            Ok(Status::Complete(n)) => n,
-            Ok(Status::Partial) if over_head_limits(buf, limits) => return Err(refuse(None)),
-            Ok(Status::Partial) => return Ok(None),
-            Err(e) => return Err(refuse(Some(e))),
+        let parsed = config.parse_response_with_uninit_headers(&mut res, buf, slots);
+        let Some(len) = complete_head(parsed, buf, limits, &refuse)? else {
+            return Ok(None);
         };
         let head = buf.get(..len).unwrap_or_default();
-        if has_bare_lf(head) || over_head_limits(head, limits) {
-            return Err(refuse(None));
-        }
         let (Some(version), Some(status)) = (res.version, res.code) else {
             return Err(refuse(None));
         };
