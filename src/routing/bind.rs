@@ -313,55 +313,85 @@ impl<'a> InetName<'a> {
 struct Binder<'a, N: NamerLookup + ?Sized> {
     dtab: &'a Dtab,
     namers: &'a N,
+    budget: Budget,
+}
+
+/// What one binding (or explanation) has spent against its [`BindLimits`]: lookups, nesting
+/// and materialised name bytes. Shared by the binder and the delegator so both enforce the
+/// same limits the same way.
+pub(crate) struct Budget {
     limits: BindLimits,
     lookups: u32,
     nesting: u32,
     path_bytes: usize,
 }
 
-/// The limits every recursive binding step checks (shared by the binder and the delegator):
-/// Finagle's rewrite depth, and the nesting bound that keeps the Rust stack small.
-pub(crate) fn check_budget(limits: &BindLimits, nesting: u32, depth: u32) -> Result<(), BindError> {
-    if depth > limits.max_depth {
-        return Err(BindError::MaxDepth {
-            limit: limits.max_depth,
-        });
+impl Budget {
+    pub(crate) fn new(limits: BindLimits) -> Budget {
+        Budget {
+            limits,
+            lookups: 0,
+            nesting: 0,
+            path_bytes: 0,
+        }
     }
-    if nesting >= limits.max_nesting {
-        return Err(BindError::TooComplex {
-            limit: limits.max_nesting,
-        });
-    }
-    Ok(())
-}
 
-/// Counts `bytes` of materialised names against the binding's byte budget (shared by the
-/// binder and the delegator).
-pub(crate) fn spend_path_bytes(
-    limits: &BindLimits,
-    used: &mut usize,
-    bytes: usize,
-) -> Result<(), BindError> {
-    *used = used.saturating_add(bytes);
-    if *used > limits.max_path_bytes {
-        return Err(BindError::TooLarge {
-            limit: limits.max_path_bytes,
-        });
+    /// Counts one dtab/namer lookup.
+    pub(crate) fn lookup(&mut self) -> Result<(), BindError> {
+        self.lookups += 1;
+        if self.lookups > self.limits.max_lookups {
+            return Err(BindError::TooManyLookups {
+                limit: self.limits.max_lookups,
+            });
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Enters a recursive step at rewrite `depth`: Finagle's rewrite depth, and the nesting
+    /// bound that keeps the Rust stack small. Pair with [`Budget::leave`].
+    pub(crate) fn enter(&mut self, depth: u32) -> Result<(), BindError> {
+        if depth > self.limits.max_depth {
+            return Err(BindError::MaxDepth {
+                limit: self.limits.max_depth,
+            });
+        }
+        if self.nesting >= self.limits.max_nesting {
+            return Err(BindError::TooComplex {
+                limit: self.limits.max_nesting,
+            });
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
+    /// Leaves a step [`Budget::enter`] let in.
+    pub(crate) fn leave(&mut self) {
+        self.nesting -= 1;
+    }
+
+    /// Counts `bytes` of materialised names.
+    pub(crate) fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
+        self.path_bytes = self.path_bytes.saturating_add(bytes);
+        if self.path_bytes > self.limits.max_path_bytes {
+            return Err(BindError::TooLarge {
+                limit: self.limits.max_path_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// The rewrite-depth limit.
+    pub(crate) fn max_depth(&self) -> u32 {
+        self.limits.max_depth
+    }
 }
 
 impl<N: NamerLookup + ?Sized> Binder<'_, N> {
-    fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
-        spend_path_bytes(&self.limits, &mut self.path_bytes, bytes)
-    }
-
     /// Every recursive step goes through here, which bounds how deep the Rust stack grows.
     fn bind(&mut self, tree: &NameTree<Path>, depth: u32) -> Result<BoundTree, BindError> {
-        check_budget(&self.limits, self.nesting, depth)?;
-        self.nesting += 1;
+        self.budget.enter(depth)?;
         let result = self.bind_node(tree, depth);
-        self.nesting -= 1;
+        self.budget.leave();
         result
     }
 
@@ -417,26 +447,22 @@ impl<N: NamerLookup + ?Sized> Binder<'_, N> {
     }
 
     fn bind_leaf(&mut self, path: &Path, depth: u32) -> Result<BoundTree, BindError> {
-        self.lookups += 1;
-        if self.lookups > self.limits.max_lookups {
-            return Err(BindError::TooManyLookups {
-                limit: self.limits.max_lookups,
-            });
-        }
+        self.budget.lookup()?;
         let rewritten = self.dtab.lookup(path);
-        self.spend(rewritten.path_bytes())?;
+        self.budget.spend(rewritten.path_bytes())?;
         if rewritten != NameTree::Neg {
             return self.bind(&rewritten, depth + 1);
         }
         let terminal = lookup_terminal(self.namers, path)?;
-        if depth + 1 > self.limits.max_depth {
+        if depth + 1 > self.budget.max_depth() {
             return Err(BindError::MaxDepth {
-                limit: self.limits.max_depth,
+                limit: self.budget.max_depth(),
             });
         }
         Ok(match terminal {
             Terminal::Bound(b) => {
-                self.spend(b.id.heap_bytes() + b.residual.heap_bytes())?;
+                self.budget
+                    .spend(b.id.heap_bytes() + b.residual.heap_bytes())?;
                 NameTree::Leaf(b)
             }
             Terminal::Neg => NameTree::Neg,
@@ -471,10 +497,7 @@ pub fn bind_with_limits(
     let mut binder = Binder {
         dtab,
         namers,
-        limits,
-        lookups: 0,
-        nesting: 0,
-        path_bytes: 0,
+        budget: Budget::new(limits),
     };
     binder.bind(&NameTree::Leaf(path.clone()), 0)
 }

@@ -16,9 +16,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use super::bind::{
-    BindError, BindLimits, Bound, NamerLookup, Terminal, check_budget, lookup_terminal,
-};
+use super::bind::{BindError, BindLimits, Bound, Budget, NamerLookup, Terminal, lookup_terminal};
 use super::dtab::{Dentry, Dtab};
 use super::path::Path;
 use super::tree::NameTree;
@@ -327,31 +325,17 @@ fn from_name_tree(
 struct Delegator<'a, N: NamerLookup + ?Sized> {
     dtab: &'a Dtab,
     namers: &'a N,
-    limits: BindLimits,
-    lookups: u32,
-    nesting: u32,
-    path_bytes: usize,
+    budget: Budget,
 }
 
 impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
-    /// Counts materialised names (and the dentries copied into the explanation) against the
-    /// same byte budget as binding.
-    fn spend(&mut self, bytes: usize) -> Result<(), BindError> {
-        super::bind::spend_path_bytes(&self.limits, &mut self.path_bytes, bytes)
-    }
-
     /// Errors returned here are depth or budget failures; namer failures become nodes.
     fn lookup(
         &mut self,
         dentry: Option<Arc<Dentry>>,
         path: &Path,
     ) -> Result<DelegateTree<Name>, BindError> {
-        self.lookups += 1;
-        if self.lookups > self.limits.max_lookups {
-            return Err(BindError::TooManyLookups {
-                limit: self.limits.max_lookups,
-            });
-        }
+        self.budget.lookup()?;
         let mut matches: Vec<DelegateTree<Name>> = Vec::new();
         for d in self.dtab.dentries().iter().rev() {
             if !d.prefix.matches(path) {
@@ -360,7 +344,8 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
             let residual = path.drop(d.prefix.len());
             let rewritten = d.dst.map(&mut |pfx: &Path| pfx.concat(&residual));
             // The rewritten names, plus the dentry copied into the explanation.
-            self.spend(rewritten.path_bytes() + d.dst.path_bytes())?;
+            self.budget
+                .spend(rewritten.path_bytes() + d.dst.path_bytes())?;
             let tree = rewritten.map(&mut |p: &Path| Name::Path(p.clone()));
             matches.push(from_name_tree(path, &Some(Arc::new(d.clone())), tree));
         }
@@ -418,10 +403,9 @@ impl<N: NamerLookup + ?Sized> Delegator<'_, N> {
     /// The recursive step, kept small: deep dtab chains recurse through here once per rewrite,
     /// so the work is done in helpers whose frames are not on the recursion path.
     fn bind(&mut self, tree: DelegateTree<Name>, depth: u32) -> Result<DelegateTree, BindError> {
-        check_budget(&self.limits, self.nesting, depth)?;
-        self.nesting += 1;
+        self.budget.enter(depth)?;
         let result = self.bind_node(tree, depth);
-        self.nesting -= 1;
+        self.budget.leave();
         result
     }
 
@@ -596,10 +580,7 @@ pub fn delegate_with_limits(
     let mut d = Delegator {
         dtab,
         namers,
-        limits,
-        lookups: 0,
-        nesting: 0,
-        path_bytes: 0,
+        budget: Budget::new(limits),
     };
     let start = DelegateTree::Leaf {
         path: path.clone(),
