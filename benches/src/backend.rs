@@ -286,13 +286,7 @@ async fn serve_thrift(mut stream: TcpStream, shared: Rc<ShardState>) {
                 return;
             }
         }
-        if !out.is_empty() {
-            if stream.write_all(&out).await.is_err() {
-                return;
-            }
-            out.clear();
-        }
-        if !fill(&mut stream, &mut buf).await {
+        if !flush_and_fill(&mut stream, &mut out, &mut buf).await {
             return;
         }
     }
@@ -343,16 +337,22 @@ async fn serve_conn(mut stream: TcpStream, shared: Rc<ShardState>) {
                 return;
             }
         }
-        if !out.is_empty() {
-            if stream.write_all(&out).await.is_err() {
-                return;
-            }
-            out.clear();
-        }
-        if !fill(&mut stream, &mut buf).await {
+        if !flush_and_fill(&mut stream, &mut out, &mut buf).await {
             return;
         }
     }
+}
+
+/// Writes the answers gathered in `out` (if any) in one write, then waits for more requests in
+/// `buf`; false when the connection is done (write error, EOF or read error).
+async fn flush_and_fill(stream: &mut TcpStream, out: &mut BytesMut, buf: &mut BytesMut) -> bool {
+    if !out.is_empty() {
+        if stream.write_all(out).await.is_err() {
+            return false;
+        }
+        out.clear();
+    }
+    fill(stream, buf).await
 }
 
 /// Reads more into `buf`; false on EOF or error.
