@@ -50,7 +50,8 @@ fn full_prefix(p: &str) -> String {
 /// How often `io.l5d.fs` host names are resolved again (like `/$/inet`'s).
 pub const FS_DNS_REFRESH: Duration = Duration::from_secs(5);
 
-/// True when some endpoint is given by host name.
+/// True when some endpoint has no address yet (given by a host name not resolved, or not
+/// resolvable).
 fn has_host_names(snapshot: &FsSnapshot) -> bool {
     snapshot
         .services
@@ -66,11 +67,7 @@ fn resolve_keeping(snapshot: Arc<FsSnapshot>, previous: Option<&FsSnapshot>) -> 
     let Some(previous) = previous else {
         return fresh;
     };
-    let missing = fresh
-        .services
-        .values()
-        .any(|s| s.endpoints.iter().any(|e| e.addr.is_none()));
-    if !missing {
+    if !has_host_names(&fresh) {
         return fresh;
     }
     let mut owned = (*fresh).clone();
@@ -92,11 +89,7 @@ fn resolve_keeping(snapshot: Arc<FsSnapshot>, previous: Option<&FsSnapshot>) -> 
 /// Fills in addresses for endpoints given by host name (blocking DNS; runs
 /// on the control or watcher thread, never on a shard).
 fn resolve(snapshot: Arc<FsSnapshot>) -> Arc<FsSnapshot> {
-    let needs = snapshot
-        .services
-        .values()
-        .any(|s| s.endpoints.iter().any(|e| e.addr.is_none()));
-    if !needs {
+    if !has_host_names(&snapshot) {
         return snapshot;
     }
     let mut owned = (*snapshot).clone();

@@ -255,7 +255,8 @@ pub struct Target {
 struct DnsState {
     host: String,
     port: u16,
-    resolved_at: std::time::Instant,
+    /// When the set was last resolved (or a refresh last failed).
+    resolved_at: std::cell::Cell<std::time::Instant>,
     refreshing: std::cell::Cell<bool>,
 }
 
@@ -522,7 +523,7 @@ impl EndpointCache {
             dns: dns.map(|(host, port)| DnsState {
                 host,
                 port,
-                resolved_at: crate::runtime::exec::now(),
+                resolved_at: std::cell::Cell::new(crate::runtime::exec::now()),
                 refreshing: std::cell::Cell::new(false),
             }),
         })
@@ -635,7 +636,7 @@ impl Router {
             if let Some(t) = cache.by_id.get(id) {
                 if let Some(dns) = &t.dns
                     && !dns.refreshing.get()
-                    && crate::runtime::exec::now().saturating_duration_since(dns.resolved_at)
+                    && crate::runtime::exec::now().saturating_duration_since(dns.resolved_at.get())
                         >= DNS_REFRESH
                 {
                     dns.refreshing.set(true);
@@ -684,29 +685,19 @@ impl Router {
             // Busy: like a failed lookup, keep the current set and try again later.
             let addrs = resolve_host(host.clone(), port).await.unwrap_or_default();
             let mut cache = cache.borrow_mut();
-            let current = cache.by_id.get(&id).cloned();
             if cache.generation != generation {
                 return;
             }
             if addrs.is_empty() {
                 // Keep serving the last answer; try again after DNS_REFRESH.
-                if let Some(t) = current {
-                    let fresh = cache.target(
-                        &id,
-                        t.endpoints
-                            .endpoints()
-                            .iter()
-                            .map(|e| (e.addr, 1.0))
-                            .collect(),
-                        Some((host, port)),
-                    );
-                    cache.by_id.insert(id, fresh);
+                if let Some(dns) = cache.by_id.get(&id).and_then(|t| t.dns.as_ref()) {
+                    dns.resolved_at.set(crate::runtime::exec::now());
+                    dns.refreshing.set(false);
                 }
                 return;
             }
             let fresh = cache.target(&id, addrs, Some((host, port)));
             cache.by_id.insert(id, fresh);
-            drop(current);
             cache.prune();
         })
         .detach();
