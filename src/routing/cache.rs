@@ -135,9 +135,7 @@ impl<V> BindCache<V> {
         if let Some(old) = self.entries.remove(&h) {
             self.bytes -= old.cost;
         }
-        if self.entries.len() >= self.capacity || self.bytes + cost > self.max_bytes {
-            self.clear();
-        }
+        self.make_room(cost);
         self.bytes += cost;
         self.entries.insert(
             h,
@@ -148,6 +146,14 @@ impl<V> BindCache<V> {
                 cost,
             },
         );
+    }
+
+    /// Clears the cache when one more entry of `cost` would pass the entry count or the byte
+    /// budget (cheap, and a working set that fits is rebuilt within a few requests).
+    fn make_room(&mut self, cost: usize) {
+        if self.entries.len() >= self.capacity || self.bytes + cost > self.max_bytes {
+            self.clear();
+        }
     }
 
     fn cost(dtab: &str, path: &Path, value_bytes: usize) -> usize {
@@ -172,11 +178,8 @@ impl<V> BindCache<V> {
             .entries
             .get(&h)
             .is_some_and(|e| &*e.dtab == dtab && e.path == *path);
-        if !hit
-            && !self.entries.contains_key(&h)
-            && (self.entries.len() >= self.capacity || self.bytes + cost > self.max_bytes)
-        {
-            self.clear();
+        if !hit && !self.entries.contains_key(&h) {
+            self.make_room(cost);
         }
         let fresh = || Entry {
             dtab: dtab.into(),
