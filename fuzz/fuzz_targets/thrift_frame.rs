@@ -1,11 +1,13 @@
 //! Thrift framed stream: cutting frames, reading message headers and skipping struct bodies never
 //! panics; feeding the input in two reads (cut where the first byte says) gives exactly what one
-//! read gives, frame by frame, error included; and a header that loads re-encodes to its bytes.
+//! read gives, frame by frame, error included; a header that loads re-encodes to its bytes; and a
+//! `TApplicationException` body that loads survives our encoding.
 #![no_main]
 
 use bytes::BytesMut;
 use hawser_thrift::{
-    Decoded, Error, Limits, Message, MessageHeader, find_binary_field, take_frame,
+    ApplicationException, Decoded, Error, Limits, Message, MessageHeader,
+    encode_application_exception, find_binary_field, take_frame,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -47,6 +49,17 @@ fn message(payload: &[u8], limits: &Limits) -> Frame {
         let skipped = hawser_thrift::skip_struct(rest, limits);
         let found = find_binary_field(rest, 0, limits).map(|(_, n)| n);
         assert_eq!(skipped, found);
+        // A TApplicationException reads wherever the struct is valid, and what it read
+        // re-encodes to a message that reads back the same.
+        let app = ApplicationException::load(rest, limits);
+        assert_eq!(app.is_ok(), skipped.is_ok());
+        if let Ok(e) = app {
+            let mut out = BytesMut::new();
+            encode_application_exception(h.name, h.seqid, h.strict, e.kind, e.message, &mut out)
+                .expect("encodes");
+            let m = Message::load(&out[4..], limits).expect("our exception loads");
+            assert_eq!(ApplicationException::load(m.body, limits), Ok(e));
+        }
     }
     let m = Message::load(payload, limits)?;
     let h = m.header;

@@ -7,9 +7,12 @@
 //! socket, a runtime or a clock, borrows from the caller's buffer, enforces its [`Limits`]
 //! before using any length from the wire, and never panics on any input.
 //!
+//! It also writes and reads the `TApplicationException` a proxy answers a failed call with
+//! ([`encode_application_exception`], [`ApplicationException`]).
+//!
 //! What it deliberately does not do (yet): the buffered (unframed) transport, the compact
-//! protocol, building typed values or IDL-generated structs, `TApplicationException` decoding
-//! beyond skipping it, and any policy (routing, retries, timeouts).
+//! protocol, building typed values or IDL-generated structs, and any policy (routing, retries,
+//! timeouts).
 //!
 //! The format follows Apache Thrift's `doc/specs/thrift-binary-protocol.md` and
 //! `thrift-rpc.md`.
@@ -17,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod exception;
 mod frame;
 mod message;
 mod reader;
@@ -24,6 +28,7 @@ mod value;
 
 use bytes::BytesMut;
 pub use error::Error;
+pub use exception::{ApplicationErrorKind, ApplicationException, encode_application_exception};
 pub use frame::{Decoded, FRAME_HEADER_LEN, begin_frame, decode_frame, finish_frame, take_frame};
 pub use message::{MessageHeader, MessageType, VERSION_1};
 pub use value::{STOP, TType, encode_binary_struct, find_binary_field, skip_struct};

@@ -150,7 +150,7 @@ pub fn find_binary_field<'a>(
 }
 
 /// Skips one value of type `ty`; `depth` is how many more struct/container levels may open.
-fn skip(r: &mut Reader<'_>, ty: TType, depth: usize) -> Result<(), Error> {
+pub(crate) fn skip(r: &mut Reader<'_>, ty: TType, depth: usize) -> Result<(), Error> {
     match ty {
         TType::Bool | TType::I8 => r.bytes(1).map(drop),
         TType::I16 => r.bytes(2).map(drop),

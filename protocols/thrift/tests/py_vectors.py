@@ -4,7 +4,7 @@
 import sys
 
 from thrift.protocol.TBinaryProtocol import TBinaryProtocol
-from thrift.Thrift import TMessageType, TType
+from thrift.Thrift import TApplicationException, TMessageType, TType
 from thrift.transport.TTransport import TFramedTransport, TMemoryBuffer
 
 
@@ -55,12 +55,27 @@ def nested():
     return mem.getvalue()
 
 
+def app_exception(name, seqid, kind, text):
+    """An EXCEPTION message as Apache Thrift's servers write it for an undeclared failure."""
+    mem = TMemoryBuffer()
+    framed = TFramedTransport(mem)
+    p = TBinaryProtocol(framed)
+    p.writeMessageBegin(name, TMessageType.EXCEPTION, seqid)
+    TApplicationException(kind, text).write(p)
+    p.writeMessageEnd()
+    framed.flush()
+    return mem.getvalue()
+
+
 cases = {
     "strict_call": message("echo", TMessageType.CALL, 7, 1, b"hello"),
     "old_call": message("echo", TMessageType.CALL, 7, 1, b"hello", strict=False),
     "strict_reply": message("echo", TMessageType.REPLY, 2**31 - 1, 0, b"x" * 300),
     "oneway": message("fire", TMessageType.ONEWAY, 0, 1, b""),
     "nested": nested(),
+    "app_exception": app_exception(
+        "echo", 9, TApplicationException.INTERNAL_ERROR, "No hosts are available"
+    ),
 }
 for name, wire in cases.items():
     sys.stdout.write("%s %s\n" % (name, wire.hex()))

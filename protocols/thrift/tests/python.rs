@@ -7,7 +7,8 @@ use std::process::Command;
 
 use bytes::BytesMut;
 use hawser_thrift::{
-    Decoded, Limits, Message, MessageType, decode_frame, encode_framed_binary, find_binary_field,
+    ApplicationErrorKind, ApplicationException, Decoded, Limits, Message, MessageType,
+    decode_frame, encode_application_exception, encode_framed_binary, find_binary_field,
 };
 
 fn vectors() -> Option<Vec<(String, Vec<u8>)>> {
@@ -43,7 +44,7 @@ fn python_library_agrees() {
     let Some(vectors) = vectors() else {
         return;
     };
-    assert_eq!(vectors.len(), 5);
+    assert_eq!(vectors.len(), 6);
     let limits = Limits::default();
     for (name, wire) in &vectors {
         let Ok(Decoded::Done(frame)) = decode_frame(wire, &limits) else {
@@ -61,6 +62,21 @@ fn python_library_agrees() {
                 assert_eq!((m.header.kind, m.header.seqid), (MessageType::Reply, -5));
                 let (ok, len) = find_binary_field(m.body, 0, &limits).unwrap();
                 assert_eq!((ok, len), (Some(&b"ok"[..]), m.body.len()));
+                continue;
+            }
+            "app_exception" => {
+                let h = m.header;
+                assert_eq!(
+                    (h.name, h.kind, h.seqid),
+                    (&b"echo"[..], MessageType::Exception, 9)
+                );
+                let e = ApplicationException::load(m.body, &limits).unwrap();
+                assert_eq!(e.kind, ApplicationErrorKind::InternalError);
+                assert_eq!(e.message, b"No hosts are available");
+                // Ours, for the same call, is byte for byte what the library writes.
+                let mut out = BytesMut::new();
+                encode_application_exception(h.name, 9, true, e.kind, e.message, &mut out).unwrap();
+                assert_eq!(&out[..], &wire[..], "{name}: our exception differs");
                 continue;
             }
             other => panic!("unknown case {other}"),
