@@ -33,6 +33,8 @@ mod tests;
 #[cfg(test)]
 mod tests_layer;
 #[cfg(test)]
+mod tests_thrift;
+#[cfg(test)]
 mod tests_unsupported;
 
 use std::path::{Path, PathBuf};
@@ -41,7 +43,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use spanned::{Position, Spanned};
 pub use types::{
     AdminConfig, ByteSize, ClientConfig, Config, FsNamerConfig, IdentifierConfig, NamerConfig,
-    PoolConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig,
+    PoolConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig, ThriftRouterConfig,
 };
 
 /// The outcome of checking a config file: every diagnostic, and the typed config when there

@@ -1,9 +1,9 @@
 //! The validated layer, routers: `routers[]` with their servers, identifiers, client, service
 //! and interpreter.
 //!
-//! Only `protocol: http` routers are typed. Routers of other linkerd protocols are reported as
-//! unsupported once, at their `protocol`, and their keys are still checked against linkerd's so
-//! misspellings are caught; their insides are not typed. A router without `protocol` whose
+//! `protocol: http` and `protocol: thrift` routers are typed. Routers of other linkerd protocols
+//! are reported as unsupported once, at their `protocol`, and their keys are still checked
+//! against linkerd's so misspellings are caught; their insides are not typed. A router without `protocol` whose
 //! servers carry `dstName` is a linkerd-tcp router (linkerd's examples include one) and is
 //! reported as such.
 
@@ -14,6 +14,7 @@ use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
     ByteSize, ClientConfig, IdentifierConfig, PoolConfig, Protocol, RouterConfig, ServerConfig,
+    ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -63,8 +64,13 @@ pub(crate) fn routers(
             }
             labels.push((label, path.clone(), pos));
         }
-        if protocol == "http" {
-            if let Some(r) = http_router(ctx, item, &path, listeners) {
+        let typed = match protocol {
+            "http" => Some(Protocol::Http),
+            "thrift" => Some(Protocol::Thrift),
+            _ => None,
+        };
+        if let Some(protocol) = typed {
+            if let Some(r) = typed_router(ctx, item, &path, listeners, protocol) {
                 out.push(r);
             }
         } else if schema::PROTOCOLS.contains(&protocol) {
@@ -141,28 +147,31 @@ fn missing_protocol(ctx: &mut Ctx<'_>, item: &Node, path: &str) {
     }
 }
 
-fn http_router(
+fn typed_router(
     ctx: &mut Ctx<'_>,
     item: &Node,
     path: &str,
     listeners: &mut Vec<Listener>,
+    protocol: Protocol,
 ) -> Option<RouterConfig> {
-    let f = ctx.keys(
-        item,
-        path,
-        &[schema::ROUTER_COMMON, schema::ROUTER_HTTP],
-        true,
-    )?;
+    let own = schema::router_protocol_keys(protocol.name());
+    let f = ctx.keys(item, path, &[schema::ROUTER_COMMON, own], true)?;
+    let http = protocol == Protocol::Http;
     let mut r = RouterConfig {
-        protocol: Protocol::Http,
-        label: "http".into(),
+        protocol,
+        label: protocol.name().into(),
         dtab: Spanned::new(String::new(), item.pos),
         dst_prefix: Spanned::new("/svc".into(), item.pos),
-        identifiers: vec![IdentifierConfig::default()],
+        identifiers: if http {
+            vec![IdentifierConfig::default()]
+        } else {
+            Vec::new()
+        },
         servers: Vec::new(),
         max_initial_line: ByteSize::kib(4),
         max_headers: ByteSize::kib(8),
         client: ClientConfig::default(),
+        thrift: (!http).then(ThriftRouterConfig::default),
     };
     if let Some(e) = f.get("label")
         && let Value::Scalar(s) = &e.value.value
@@ -202,8 +211,20 @@ fn http_router(
     if let Some(e) = f.get("identifier") {
         r.identifiers = identifiers(ctx, &e.value, &child(path, "identifier"));
     }
+    if let Some(thrift) = &mut r.thrift {
+        if let Some(e) = f.get("thriftMethodInDst")
+            && let Some(b) = ctx.bool(&e.value, &child(path, "thriftMethodInDst"))
+        {
+            thrift.method_in_dst = b;
+        }
+        if let Some(e) = f.get("thriftProtocol") {
+            thrift_protocol(ctx, &e.value, &child(path, "thriftProtocol"));
+        }
+    }
     match f.get("servers") {
-        Some(e) => r.servers = servers(ctx, &e.value, &child(path, "servers"), listeners),
+        Some(e) => {
+            r.servers = servers(ctx, &e.value, &child(path, "servers"), listeners, protocol);
+        }
         None => ctx.error(
             item.pos,
             &child(path, "servers"),
@@ -231,7 +252,7 @@ fn http_router(
         );
     }
     if let Some(e) = f.get("client") {
-        r.client = client(ctx, &e.value, &child(path, "client"));
+        r.client = client(ctx, &e.value, &child(path, "client"), protocol);
     }
     if let Some(e) = f.get("service") {
         service(ctx, &e.value, &child(path, "service"));
@@ -342,11 +363,46 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// `thriftProtocol`: `binary` is what hawser speaks; `compact` is reported.
+fn thrift_protocol(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
+    match ctx.string(node, path) {
+        Some("binary") | None => {}
+        Some("compact") => ctx.unsupported(
+            node.pos,
+            path,
+            format!("`{path}: compact` (TCompactProtocol) is a linkerd 1.x feature hawser does not support yet; hawser speaks `binary`"),
+        ),
+        Some(other) => {
+            let msg = format!("`{path}` must be `binary` or `compact`, found `{other}`");
+            ctx.error(node.pos, path, msg);
+        }
+    }
+}
+
+/// `thriftFramed` (servers and client): the framed transport is what hawser speaks; `false`
+/// (the buffered transport) is reported.
+fn thrift_framed(ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, path: &str) {
+    if let Some(e) = f.get("thriftFramed") {
+        let p = child(path, "thriftFramed");
+        if ctx.bool(&e.value, &p) == Some(false) {
+            ctx.unsupported(
+                e.value.pos,
+                &p,
+                format!("`{p}: false` (the buffered, unframed Thrift transport) is a linkerd 1.x feature hawser does not support yet; hawser speaks the framed transport"),
+            );
+        }
+    }
+    if let Some(e) = f.get("thriftProtocol") {
+        thrift_protocol(ctx, &e.value, &child(path, "thriftProtocol"));
+    }
+}
+
 fn servers(
     ctx: &mut Ctx<'_>,
     node: &Node,
     path: &str,
     listeners: &mut Vec<Listener>,
+    protocol: Protocol,
 ) -> Vec<ServerConfig> {
     let mut out = Vec::new();
     let Some(items) = ctx.list(node, path) else {
@@ -361,17 +417,19 @@ fn servers(
     }
     for (i, item) in items.iter().enumerate() {
         let p = index(path, i);
-        let Some(f) = ctx.keys(
-            item,
-            &p,
-            &[schema::SERVER_COMMON, schema::SERVER_HTTP],
-            true,
-        ) else {
+        let own = match protocol {
+            Protocol::Http => schema::SERVER_HTTP,
+            Protocol::Thrift => schema::SERVER_THRIFT,
+        };
+        let Some(f) = ctx.keys(item, &p, &[schema::SERVER_COMMON, own], true) else {
             continue;
         };
+        if protocol == Protocol::Thrift {
+            thrift_framed(ctx, &f, &p);
+        }
         let mut s = ServerConfig {
             ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
-            port: ServerConfig::DEFAULT_HTTP_PORT,
+            port: protocol.default_port(),
             clear_context: false,
         };
         let mut ok = true;
@@ -404,16 +462,28 @@ fn servers(
     out
 }
 
-fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> ClientConfig {
+fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> ClientConfig {
     let mut c = ClientConfig::default();
-    let Some(f) = ctx.keys(
-        node,
-        path,
-        &[schema::CLIENT_COMMON, schema::CLIENT_HTTP],
-        true,
-    ) else {
+    let own = match protocol {
+        Protocol::Http => schema::CLIENT_HTTP,
+        Protocol::Thrift => schema::CLIENT_THRIFT,
+    };
+    let Some(f) = ctx.keys(node, path, &[schema::CLIENT_COMMON, own], true) else {
         return c;
     };
+    if protocol == Protocol::Thrift {
+        thrift_framed(ctx, &f, path);
+        if let Some(e) = f.get("attemptTTwitterUpgrade") {
+            let p = child(path, "attemptTTwitterUpgrade");
+            if ctx.bool(&e.value, &p) == Some(true) {
+                ctx.unsupported(
+                    e.value.pos,
+                    &p,
+                    format!("`{p}: true` (the TTwitter protocol upgrade) is a linkerd 1.x feature hawser does not support yet"),
+                );
+            }
+        }
+    }
     if !global_or_static(ctx, &f, path, "client") {
         return c;
     }

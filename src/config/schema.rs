@@ -133,7 +133,7 @@ pub(crate) const ROUTER_H2: Keys = &[
     ("h2AccessLogRotateCount", U),
 ];
 
-pub(crate) const ROUTER_THRIFT: Keys = &[("thriftMethodInDst", U), ("thriftProtocol", U)];
+pub(crate) const ROUTER_THRIFT: Keys = &[("thriftMethodInDst", S), ("thriftProtocol", S)];
 
 pub(crate) fn router_protocol_keys(protocol: &str) -> Keys {
     match protocol {
@@ -162,6 +162,10 @@ pub(crate) const SERVER_HTTP: Keys = &[
     ("engine", U),
 ];
 
+/// A thrift server's keys. `thriftProtocol` was a server key in older linkerd releases (the
+/// router's in 1.x); both places are read.
+pub(crate) const SERVER_THRIFT: Keys = &[("thriftFramed", S), ("thriftProtocol", S)];
+
 pub(crate) const CLIENT_COMMON: Keys = &[
     ("kind", S),
     ("configs", S),
@@ -182,6 +186,12 @@ pub(crate) const CLIENT_COMMON: Keys = &[
 ];
 
 pub(crate) const CLIENT_HTTP: Keys = &[("forwardClientCert", U), ("engine", U)];
+
+pub(crate) const CLIENT_THRIFT: Keys = &[
+    ("thriftFramed", S),
+    ("thriftProtocol", S),
+    ("attemptTTwitterUpgrade", S),
+];
 
 pub(crate) const POOL: Keys = &[
     ("maxSize", S),
@@ -300,8 +310,10 @@ mod tests {
             ROUTER_THRIFT,
             SERVER_COMMON,
             SERVER_HTTP,
+            SERVER_THRIFT,
             CLIENT_COMMON,
             CLIENT_HTTP,
+            CLIENT_THRIFT,
             POOL,
             SERVICE_COMMON,
             INTERPRETER,
@@ -314,7 +326,10 @@ mod tests {
         for (a, b) in [
             (ROUTER_COMMON, ROUTER_HTTP),
             (SERVER_COMMON, SERVER_HTTP),
+            (SERVER_COMMON, SERVER_THRIFT),
             (CLIENT_COMMON, CLIENT_HTTP),
+            (CLIENT_COMMON, CLIENT_THRIFT),
+            (ROUTER_COMMON, ROUTER_THRIFT),
         ] {
             for (k, _) in b {
                 assert!(lookup(a, k).is_none(), "{k} in both tables");

@@ -92,11 +92,32 @@ pub struct FsNamerConfig {
     pub root_dir: PathBuf,
 }
 
-/// The application protocol of a router. Only HTTP/1.1 in this release.
+/// The application protocol of a router: HTTP/1.1, or Thrift (framed transport, binary
+/// protocol) in this release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Protocol {
     #[serde(rename = "http")]
     Http,
+    #[serde(rename = "thrift")]
+    Thrift,
+}
+
+impl Protocol {
+    /// The config spelling, which is also a router's default label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Thrift => "thrift",
+        }
+    }
+
+    /// A server's default port: linkerd's 4140 for http, 4114 for thrift.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Protocol::Http => 4140,
+            Protocol::Thrift => 4114,
+        }
+    }
 }
 
 /// One entry of `routers:`.
@@ -111,8 +132,9 @@ pub struct RouterConfig {
     /// `dstPrefix`, raw, default `/svc`; starts with `/`.
     #[serde(rename = "dstPrefix")]
     pub dst_prefix: Spanned<String>,
-    /// `identifier`: tried in order until one names the request; never empty (default
-    /// `io.l5d.header.token` on `Host`).
+    /// `identifier` (http routers): tried in order until one names the request; never empty
+    /// for http (default `io.l5d.header.token` on `Host`), empty for thrift.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub identifiers: Vec<IdentifierConfig>,
     /// `servers`: never empty.
     pub servers: Vec<ServerConfig>,
@@ -123,6 +145,20 @@ pub struct RouterConfig {
     #[serde(rename = "maxHeaders")]
     pub max_headers: ByteSize,
     pub client: ClientConfig,
+    /// A thrift router's settings; `None` for http.
+    #[serde(flatten)]
+    pub thrift: Option<ThriftRouterConfig>,
+}
+
+/// What a `protocol: thrift` router adds. Framed transport and the binary protocol are what
+/// hawser speaks (linkerd's defaults); the buffered transport, the compact protocol and the
+/// TTwitter upgrade are reported as not supported yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ThriftRouterConfig {
+    /// `thriftMethodInDst` (default false): the logical name is `dstPrefix/METHOD` rather than
+    /// `dstPrefix`.
+    #[serde(rename = "thriftMethodInDst")]
+    pub method_in_dst: bool,
 }
 
 /// An HTTP identifier: how a request becomes a logical path under `dstPrefix`.
@@ -163,7 +199,7 @@ impl Default for IdentifierConfig {
 pub struct ServerConfig {
     /// `ip`, default loopback (127.0.0.1) as in linkerd; `0.0.0.0` listens everywhere.
     pub ip: IpAddr,
-    /// `port`, default 4140 for http.
+    /// `port`, default 4140 for http, 4114 for thrift.
     pub port: u16,
     /// `clearContext` (default false): remove incoming `l5d-ctx-*` and `l5d-dtab` headers
     /// (an untrusted edge).
@@ -172,8 +208,6 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    pub const DEFAULT_HTTP_PORT: u16 = 4140;
-
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip, self.port)
     }

@@ -246,7 +246,15 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
     if info {
         for r in routers.iter() {
             for s in &r.servers {
-                eprintln!("hawser: router `{}` serving http on {}", r.label, s.addr);
+                let protocol = if r.thrift.is_some() {
+                    "thrift (framed, binary)"
+                } else {
+                    "http"
+                };
+                eprintln!(
+                    "hawser: router `{}` serving {protocol} on {}",
+                    r.label, s.addr
+                );
             }
         }
         eprintln!(

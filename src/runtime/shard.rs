@@ -13,7 +13,7 @@ use super::exec::{sleep, spawn_local};
 use super::{COARSE_TICK, CoarseTimers, Drain};
 use crate::discovery::NamerTable;
 use crate::net::{Scratch, bind_reuseport};
-use crate::server::{ConnEnv, Router, RouterPlan, serve_http1};
+use crate::server::{ConnEnv, Router, RouterPlan, serve_http1, serve_thrift};
 
 /// How often a shard looks at its control channel.
 const CONTROL_TICK: Duration = Duration::from_millis(50);
@@ -83,6 +83,7 @@ pub async fn run_shard(spec: ShardSpec) {
                 timers: timers.clone(),
             });
             let drain = drain.clone();
+            let thrift = plan.thrift.is_some();
             accept_tasks.push(spawn_local(async move {
                 loop {
                     let accepted = future::or(async { Some(listener.accept().await) }, async {
@@ -92,6 +93,9 @@ pub async fn run_shard(spec: ShardSpec) {
                     .await;
                     match accepted {
                         None => break,
+                        Some(Ok((stream, peer))) if thrift => {
+                            spawn_local(serve_thrift(stream, peer, env.clone())).detach();
+                        }
                         Some(Ok((stream, peer))) => {
                             spawn_local(serve_http1(stream, peer, env.clone())).detach();
                         }

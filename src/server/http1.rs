@@ -58,7 +58,9 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
         // future, bounded by the keep-alive idle timeout and cut short by a
         // drain. Only an active request gets the (boxed) request future, so
         // an idle connection holds neither a buffer nor a large state machine.
-        if rbuf.is_empty() && !wait_for_request(&mut stream, &mut rbuf, &env).await {
+        if rbuf.is_empty()
+            && !wait_for_request(&mut stream, &mut rbuf, &env, Some(KEEPALIVE_IDLE)).await
+        {
             break;
         }
         if Box::pin(one_request(&mut stream, &mut rbuf, peer, &env)).await == Next::Close
@@ -78,17 +80,19 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
 }
 
 /// Waits for the next request's first bytes; false when the connection
-/// should end instead (client closed, idle timeout, drain, error).
-fn wait_for_request<'a>(
+/// should end instead (client closed, `idle` passed, drain, error). Shared
+/// by the protocol drivers.
+pub(super) fn wait_for_request<'a>(
     stream: &'a mut TcpStream,
     rbuf: &'a mut BytesMut,
     env: &'a ConnEnv,
+    idle: Option<Duration>,
 ) -> WaitForRequest<'a> {
     WaitForRequest {
         stream,
         rbuf,
         env,
-        deadline: crate::runtime::exec::now() + KEEPALIVE_IDLE,
+        deadline: idle.map(|d| crate::runtime::exec::now() + d),
         timer: None,
         drain: None,
     }
@@ -97,11 +101,11 @@ fn wait_for_request<'a>(
 /// The idle state of a keep-alive connection, written by hand (rather than
 /// as `timeout(or(read, drain))`) because every idle connection holds one:
 /// it keeps the connection's future small.
-struct WaitForRequest<'a> {
+pub(super) struct WaitForRequest<'a> {
     stream: &'a mut TcpStream,
     rbuf: &'a mut BytesMut,
     env: &'a ConnEnv,
-    deadline: std::time::Instant,
+    deadline: Option<std::time::Instant>,
     timer: Option<usize>,
     drain: Option<usize>,
 }
@@ -126,9 +130,8 @@ impl std::future::Future for WaitForRequest<'_> {
         }
         if this.env.drain.poll_draining(&mut this.drain, cx)
             || this
-                .env
-                .timers
-                .poll_expired(this.deadline, &mut this.timer, cx)
+                .deadline
+                .is_some_and(|d| this.env.timers.poll_expired(d, &mut this.timer, cx))
         {
             return Poll::Ready(false);
         }
@@ -387,12 +390,18 @@ async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyErr
 }
 
 fn connect_error(addr: SocketAddr, e: &std::io::Error) -> ProxyError {
+    ProxyError::upstream(false, connect_reason(addr, e))
+}
+
+/// Why connecting to an upstream failed, in the words `l5d-err` (or a Thrift
+/// exception) carries.
+pub(super) fn connect_reason(addr: SocketAddr, e: &std::io::Error) -> String {
     let what = if e.kind() == std::io::ErrorKind::TimedOut {
         "connect timed out".to_string()
     } else {
         e.to_string()
     };
-    ProxyError::upstream(false, format!("connection to {addr} failed: {what}"))
+    format!("connection to {addr} failed: {what}")
 }
 
 fn upstream_io_error(addr: SocketAddr, e: &std::io::Error, reached: bool) -> ProxyError {

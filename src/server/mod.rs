@@ -1,14 +1,17 @@
 //! Downstream protocol drivers and the per-shard router state they use.
 //!
-//! `http1` serves HTTP/1.x connections; `router` turns a request into a
-//! concrete destination; `tunnel` carries upgraded connections. Protocol
+//! `http1` serves HTTP/1.x connections, `thrift` framed binary Thrift ones;
+//! `router` turns a request into a concrete destination; `tunnel` carries
+//! upgraded connections. Protocol
 //! parsing itself lives in the sans-IO crates under `protocols/`.
 
 mod error;
 mod http1;
 mod router;
+mod thrift;
 mod tunnel;
 
 pub use error::{ProxyError, Source, encode_l5d_err};
 pub use http1::{ConnEnv, connection_future_size, reason_phrase, serve as serve_http1};
-pub use router::{Routed, Router, RouterPlan, ServerPlan, compile_routers};
+pub use router::{Routed, Router, RouterPlan, ServerPlan, ThriftPlan, compile_routers};
+pub use thrift::serve as serve_thrift;

@@ -53,6 +53,19 @@ pub struct RouterPlan {
     pub header_timeout: Duration,
     /// Upstream pool settings (`client`).
     pub pool: PoolSettings,
+    /// A thrift router's naming and limits; `None` for http.
+    pub thrift: Option<ThriftPlan>,
+}
+
+/// What a thrift router names calls with, and the frames it accepts.
+#[derive(Debug, Clone)]
+pub struct ThriftPlan {
+    /// `dstPrefix`: every call's logical name, or its first part.
+    pub prefix: Path,
+    /// `thriftMethodInDst`: append the method name.
+    pub method_in_dst: bool,
+    /// Frame, name and nesting limits (Apache Thrift's defaults).
+    pub limits: hawser_thrift::Limits,
 }
 
 /// Builds the router plans, parsing dtabs and prefixes; errors are
@@ -127,6 +140,11 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 idle_timeout: r.client.pool.idle_timeout,
                 connect_timeout: r.client.connect_timeout,
             },
+            thrift: r.thrift.as_ref().map(|t| ThriftPlan {
+                prefix: prefix.clone(),
+                method_in_dst: t.method_in_dst,
+                limits: hawser_thrift::Limits::default(),
+            }),
         });
     }
     if errors.is_empty() {
@@ -570,11 +588,51 @@ impl Router {
         let id = self.plan.identifiers.identify(&View(head)).map_err(|e| {
             ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target()))
         })?;
+        self.route_path(&id.path, local, id.new_target, clear_context)
+            .await
+    }
+
+    /// Names a Thrift call (`dstPrefix`, plus `/METHOD` with `thriftMethodInDst`) and routes
+    /// it like [`Router::route`] does an HTTP request's name. Thrift carries no per-call dtab.
+    ///
+    /// # Errors
+    /// A method name that cannot be a path segment; no endpoints (as [`Router::route`]).
+    pub async fn route_thrift(&self, method: &[u8]) -> Result<Routed, ProxyError> {
+        let Some(plan) = &self.plan.thrift else {
+            return Err(ProxyError::proxy(500, "not a thrift router"));
+        };
+        if !plan.method_in_dst {
+            return self.route_path(&plan.prefix, None, None, false).await;
+        }
+        let Some(path) = plan.prefix.with_segments(&[method]) else {
+            return Err(ProxyError::downstream(
+                400,
+                format!(
+                    "method name `{}` cannot be a path segment (thriftMethodInDst)",
+                    String::from_utf8_lossy(method)
+                ),
+            ));
+        };
+        self.route_path(&path, None, None, false).await
+    }
+
+    /// Binds a logical name (with the request's dtab appended to the router's) and resolves
+    /// it to one concrete name's endpoints on this shard.
+    ///
+    /// # Errors
+    /// 502 when the name does not bind to any endpoint.
+    async fn route_path(
+        &self,
+        path: &Path,
+        local: Option<String>,
+        new_target: Option<String>,
+        clear_context: bool,
+    ) -> Result<Routed, ProxyError> {
         let generation = self.namers.generation();
         let local_str = local.as_deref().unwrap_or("");
         let cached = {
             let mut cache = self.cache.borrow_mut();
-            match cache.get(generation, local_str, &id.path) {
+            match cache.get(generation, local_str, path) {
                 Some(r) => r.clone(),
                 None => {
                     let dtab = match &local {
@@ -585,11 +643,11 @@ impl Router {
                         None => self.plan.dtab.clone(),
                     };
                     let r = Rc::new(CachedRoute {
-                        resolution: resolve(&dtab, &id.path, &ShardNamers(&self.namers)),
-                        service: id.path.to_string().into(),
+                        resolution: resolve(&dtab, path, &ShardNamers(&self.namers)),
+                        service: path.to_string().into(),
                     });
                     let bytes = r.resolution.heap_bytes() + r.service.len();
-                    cache.insert_sized(generation, local_str, &id.path, r.clone(), bytes);
+                    cache.insert_sized(generation, local_str, path, r.clone(), bytes);
                     r
                 }
             }
@@ -616,7 +674,7 @@ impl Router {
             service,
             target,
             residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
-            new_target: id.new_target,
+            new_target,
             ctx_dtab: local,
             clear_context,
             base_dtab: self.base_dtab.clone(),
