@@ -28,8 +28,8 @@ use hawser_bench::shape::{Protocol, RequestShape};
 ///
 /// Request shapes (--protocol): http1 (default), thrift (framed transport, binary protocol:
 /// one call of method "echo" per exchange, answered by a REPLY with a success binary of --size
-/// bytes; compared direct, through HAProxy in TCP mode and through nginx's stream module when
-/// nginx has it; hawser does not proxy Thrift yet and is skipped with a note) and h2 (HTTP/2
+/// bytes; compared direct, through hawser's thrift router, through HAProxy in TCP mode and
+/// through nginx's stream module when nginx has it) and h2 (HTTP/2
 /// cleartext with prior knowledge, --streams concurrent streams per connection; compared direct
 /// and through HAProxy and nginx; hawser does not proxy HTTP/2 yet and is skipped with a note).
 ///

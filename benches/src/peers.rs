@@ -5,7 +5,7 @@
 //!
 //! For Thrift the peers forward TCP: HAProxy in `mode tcp`, nginx through its `stream` module
 //! (skipped when this nginx lacks it: Debian ships it as `libnginx-mod-stream`, which
-//! `install_peers` adds); hawser does not proxy Thrift yet and is skipped.
+//! `install_peers` adds); hawser runs a `protocol: thrift` router.
 //!
 //! For HTTP/2 (h2c, prior knowledge) HAProxy speaks h2 on both sides (`proto h2` on the bind
 //! and the server); nginx takes h2 in front (`listen ... http2`) and, having no other HTTP/2
@@ -182,9 +182,6 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
     let cores = setup.cpus.len().max(1);
     let (prog, args): (PathBuf, Vec<String>) = match system {
         System::Direct => return Ok(None),
-        System::Hawser if setup.protocol == Protocol::Thrift => {
-            return Err(Skipped("hawser does not proxy Thrift yet".into()));
-        }
         System::Hawser if setup.protocol == Protocol::H2 => {
             return Err(Skipped("hawser does not proxy HTTP/2 yet".into()));
         }
@@ -197,7 +194,8 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
             }
             let admin = free_port().map_err(Skipped)?;
             let cfg = dir.join("hawser.yaml");
-            write(&cfg, &hawser_config(port, admin, setup.backend, cores))?;
+            let text = hawser_config(port, admin, setup.backend, cores, setup.protocol);
+            write(&cfg, &text)?;
             let args = vec![
                 "run".into(),
                 cfg.display().to_string(),
@@ -506,11 +504,23 @@ pub fn haproxy_tcp_config(
 }
 
 /// hawser: the `Host` header names the service; every service goes to the backend.
-pub fn hawser_config(port: u16, admin: u16, backend: SocketAddr, cores: usize) -> String {
+/// hawser: one router (`http`, or `thrift`: framed, binary) whose dtab sends everything to the
+/// backend; `runtime.cores` = proxy cores.
+pub fn hawser_config(
+    port: u16,
+    admin: u16,
+    backend: SocketAddr,
+    cores: usize,
+    protocol: Protocol,
+) -> String {
+    let router = match protocol {
+        Protocol::Thrift => "thrift",
+        _ => "http",
+    };
     format!(
         "admin: {{ip: 127.0.0.1, port: {admin}}}\n\
          routers:\n\
-         - protocol: http\n  \
+         - protocol: {router}\n  \
            label: bench\n  \
            dtab: /svc => /$/inet/{}/{};\n  \
            servers: [{{ip: 127.0.0.1, port: {port}}}]\n\

@@ -6,8 +6,8 @@
 //!
 //! It runs systems one after another (never two proxies at once) and skips, with a note, any
 //! system that is missing or fails to start. With `--protocol thrift` the workload is one framed
-//! Thrift call per exchange, the proxies forward TCP (HAProxy `mode tcp`, nginx `stream`), and
-//! hawser is skipped: it does not proxy Thrift yet. With `--protocol h2` the workload is
+//! Thrift call per exchange, the peers forward TCP (HAProxy `mode tcp`, nginx `stream`) and
+//! hawser routes each call (a `protocol: thrift` router). With `--protocol h2` the workload is
 //! HTTP/2 cleartext (h2c, prior knowledge) with `--streams` concurrent streams per connection;
 //! HAProxy speaks h2 on both sides, nginx takes h2 in front and forwards with `grpc_pass` (its
 //! only HTTP/2 upstream), and hawser is skipped: it does not proxy HTTP/2 yet.
@@ -95,8 +95,8 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "direct")]
     pub rate_base: RateBase,
     /// Request shape: http1, thrift (framed transport, binary protocol: calls of "echo"
-    /// answered with a REPLY, compared direct, through HAProxy `mode tcp` and nginx `stream`;
-    /// hawser is skipped, it does not proxy Thrift yet), or h2 (HTTP/2 cleartext with prior
+    /// answered with a REPLY, compared direct, through hawser's thrift router, HAProxy
+    /// `mode tcp` and nginx `stream`), or h2 (HTTP/2 cleartext with prior
     /// knowledge, --streams concurrent streams per connection, compared direct, through HAProxy
     /// with h2 on both sides and nginx with h2 in front and grpc_pass to the backend; hawser
     /// is skipped, it does not proxy HTTP/2 yet).
@@ -292,10 +292,6 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
     }
     systems.sort();
     systems.dedup();
-    if args.protocol == Protocol::Thrift && systems.contains(&System::Hawser) {
-        notes.push("hawser skipped: hawser does not proxy Thrift yet".into());
-        systems.retain(|s| *s != System::Hawser);
-    }
     if args.protocol == Protocol::H2 && systems.contains(&System::Hawser) {
         notes.push("hawser skipped: hawser does not proxy HTTP/2 yet".into());
         systems.retain(|s| *s != System::Hawser);
