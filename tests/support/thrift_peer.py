@@ -17,7 +17,8 @@ Any ONEWAY message, whatever its method, is recorded (its payload appended to `o
 gets no reply. A CALL of any other method gets the library's TApplicationException
 UNKNOWN_METHOD (1), as a generated processor would send. A message of type REPLY or EXCEPTION
 (which a proxy should never forward) is counted in `misdirected` and the connection closed.
-`stats` itself is not counted in `calls`. Usage: thrift_peer.py PORT NAME [IP]; prints
+`stats` itself is not counted in `calls`; `connections` counts every connection accepted,
+the one `stats` came on included. Usage: thrift_peer.py PORT NAME [IP]; prints
 "READY <port>" once listening.
 """
 import json
