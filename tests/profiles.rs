@@ -1,7 +1,8 @@
 //! The shipped config profiles (`tuning/profiles/*.yaml`) against the real binary: each one
 //! passes `hawser check` over the quick-start config, and a server started with
 //! `hawser run CONFIG --profile tuning/profiles/throughput.yaml` enforces the profile's
-//! `maxHeadersKB: 32` (default 8) on a real connection, not just in the merged config.
+//! `maxHeadersKB: 32` (default 8) on a real connection, not just in the merged config, and
+//! its `runtime.spinBeforeParkUs` spins only after work: an idle server parks.
 
 mod support;
 
@@ -89,4 +90,45 @@ fn a_running_server_enforces_the_profiles_header_limit() {
     // And the profile says so, so this test follows it if the value changes.
     let text = std::fs::read_to_string(manifest(THROUGHPUT)).unwrap();
     assert!(text.contains("\n  maxHeadersKB: 32\n"), "{text}");
+}
+
+/// CPU time (user + system) `pid` has used so far, from /proc.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The fields after the command (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command.
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).unwrap();
+    Duration::from_millis(ticks * 1000 / hz)
+}
+
+#[test]
+fn the_throughput_profiles_spinning_stops_when_the_server_is_idle() {
+    let text = std::fs::read_to_string(manifest(THROUGHPUT)).unwrap();
+    assert!(text.contains("\n  spinBeforeParkUs: 200\n"), "{text}");
+    let backend = Backend::start("web");
+    let disco = temp_dir("disco");
+    write_service(&disco, "web", &format!("127.0.0.1 {}\n", backend.port));
+    let (admin, port) = (free_port(), free_port());
+    let yaml = fs_config(admin, port, &disco, "");
+    let h = Hawser::start_with(&yaml, admin, 1, &["--profile", &manifest(THROUGHPUT)]);
+    // Requests work while the shard spins between them.
+    for i in 0..200 {
+        let r = send(port, &format!("/{i}"), Some("web"), &[]);
+        assert_eq!(r.status, 200, "request {i}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // Idle now: the shard must have parked. A shard that kept spinning would use a whole
+    // CPU second per second here; parked, hawser wakes only for its timers (a few ms).
+    let pid = h.child.id();
+    let before = cpu_time(pid);
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_time(pid) - before;
+    assert!(
+        used < Duration::from_millis(300),
+        "idle hawser used {used:?} of CPU in 2 s"
+    );
 }

@@ -153,6 +153,7 @@ pub fn run(args: &IdleArgs) -> Result<Vec<IdleResult>, String> {
         hawser,
         max_conns: conns + 64,
         protocol: crate::shape::Protocol::Http1,
+        spin_us: 0,
     };
     let mut results = Vec::new();
     println!(

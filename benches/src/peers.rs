@@ -75,6 +75,26 @@ impl Proxy {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Stops the proxy's processes (SIGSTOP to the whole tree: nginx's master and worker), so
+    /// that a proxy not being measured takes no CPU at all, not even for timers or, with
+    /// HAProxy's `busy-polling`, a spinning loop.
+    pub fn pause(&self) {
+        self.signal_tree(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// Lets a [`Proxy::pause`]d proxy run again.
+    pub fn resume(&self) {
+        self.signal_tree(nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal_tree(&self, sig: nix::sys::signal::Signal) {
+        for pid in crate::procstat::process_tree(self.child.id()) {
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+            }
+        }
+    }
 }
 
 impl Drop for Proxy {
@@ -82,6 +102,8 @@ impl Drop for Proxy {
         use nix::sys::signal::{Signal, kill};
         use nix::unistd::Pid;
         let tree = crate::procstat::process_tree(self.child.id());
+        // A paused proxy must run to act on SIGTERM.
+        self.resume();
         if let Ok(pid) = i32::try_from(self.child.id()) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
         }
@@ -121,6 +143,9 @@ pub struct ProxySetup {
     pub max_conns: usize,
     /// What the backend and the clients speak.
     pub protocol: Protocol,
+    /// Idle polling: hawser's `runtime.spinBeforeParkUs` in µs and, when non-zero, HAProxy's
+    /// `busy-polling`; 0 lets both sleep when idle. nginx has no such setting.
+    pub spin_us: u64,
 }
 
 /// True when `prog` is on the PATH.
@@ -194,7 +219,14 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
             }
             let admin = free_port().map_err(Skipped)?;
             let cfg = dir.join("hawser.yaml");
-            let text = hawser_config(port, admin, setup.backend, cores, setup.protocol);
+            let text = hawser_config(
+                port,
+                admin,
+                setup.backend,
+                cores,
+                setup.protocol,
+                setup.spin_us,
+            );
             write(&cfg, &text)?;
             let args = vec![
                 "run".into(),
@@ -229,11 +261,14 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
             let prog = find("haproxy")
                 .ok_or_else(|| Skipped("haproxy not installed (--install-peers)".into()))?;
             let (backend, max) = (setup.backend, setup.max_conns);
-            let text = match setup.protocol {
+            let mut text = match setup.protocol {
                 Protocol::Http1 => haproxy_config(port, backend, cores, max),
                 Protocol::H2 => haproxy_h2_config(port, backend, cores, max),
                 Protocol::Thrift => haproxy_tcp_config(port, backend, cores, max),
             };
+            if setup.spin_us > 0 {
+                text = haproxy_busy_polling(&text);
+            }
             let cfg = dir.join("haproxy.cfg");
             write(&cfg, &text)?;
             (
@@ -512,10 +547,16 @@ pub fn hawser_config(
     backend: SocketAddr,
     cores: usize,
     protocol: Protocol,
+    spin_us: u64,
 ) -> String {
     let router = match protocol {
         Protocol::Thrift => "thrift",
         _ => "http",
+    };
+    let spin = if spin_us > 0 {
+        format!(", spinBeforeParkUs: {spin_us}")
+    } else {
+        String::new()
     };
     format!(
         "admin: {{ip: 127.0.0.1, port: {admin}}}\n\
@@ -524,10 +565,16 @@ pub fn hawser_config(
            label: bench\n  \
            dtab: /svc => /$/inet/{}/{};\n  \
            servers: [{{ip: 127.0.0.1, port: {port}}}]\n\
-         runtime: {{cores: {cores}}}\n",
+         runtime: {{cores: {cores}{spin}}}\n",
         backend.ip(),
         backend.port()
     )
+}
+
+/// An HAProxy config with `busy-polling` added to its `global` section: the event loop polls
+/// instead of sleeping, HAProxy's counterpart of hawser's `runtime.spinBeforeParkUs`.
+pub fn haproxy_busy_polling(config: &str) -> String {
+    config.replacen("global\n", "global\n  busy-polling\n", 1)
 }
 
 /// nginx: one worker, no access log, upstream keepalive with HTTP/1.1 and no `Connection`.
@@ -651,5 +698,26 @@ mod tests {
         assert!(n.starts_with("load_module /m.so;\n"));
         assert!(n.contains("stream {") && n.contains("server 127.0.0.1:9000;"));
         assert!(n.contains("listen 127.0.0.1:4000") && !n.contains("http {"));
+    }
+
+    #[test]
+    fn hawser_gets_the_protocols_router_and_spinning_only_when_asked() {
+        let be = SocketAddr::from(([127, 0, 0, 1], 9000));
+        let h = hawser_config(4000, 9990, be, 2, Protocol::Thrift, 0);
+        assert!(h.contains("- protocol: thrift\n"), "{h}");
+        assert!(h.contains("/svc => /$/inet/127.0.0.1/9000;"), "{h}");
+        assert!(h.contains("runtime: {cores: 2}\n"), "{h}");
+        let h = hawser_config(4000, 9990, be, 1, Protocol::Http1, 200);
+        assert!(h.contains("- protocol: http\n"), "{h}");
+        assert!(
+            h.contains("runtime: {cores: 1, spinBeforeParkUs: 200}\n"),
+            "{h}"
+        );
+        let busy = haproxy_busy_polling(&haproxy_config(4000, be, 1, 100));
+        assert!(
+            busy.starts_with("global\n  busy-polling\n  nbthread 1\n"),
+            "{busy}"
+        );
+        assert_eq!(busy.matches("busy-polling").count(), 1);
     }
 }

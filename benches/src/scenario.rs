@@ -71,6 +71,12 @@ pub struct RunArgs {
     /// `Host`, for a request heavier on parsing and forwarding. 0: `GET / Host:` only.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub request_headers: usize,
+    /// Let the proxies poll instead of sleeping when idle: hawser's `runtime.spinBeforeParkUs`
+    /// set to this many µs, and HAProxy's `busy-polling` (its equivalent; nginx has none).
+    /// Spinning buys throughput and latency with CPU: at the fixed rates a spinning proxy's
+    /// CPU per request counts the spinning too. 0 (default): both sleep when idle.
+    #[arg(long, default_value_t = 0, value_name = "MICROSECONDS")]
+    pub spin_us: u64,
     /// Latency the backend adds to each response, in microseconds.
     #[arg(long, default_value_t = 0, value_name = "US")]
     pub latency_us: u64,
@@ -323,6 +329,7 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         hawser,
         max_conns: res.connections + 64,
         protocol: args.protocol,
+        spin_us: args.spin_us,
     };
     let repeat = args.repeat.max(1) as usize;
     let per_run = (res.duration + res.warmup).as_secs_f64();
@@ -348,13 +355,19 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         expect_body: Some(args.size as u64),
         timeout: Duration::from_secs(5),
     };
-    // Every system is started first (idle proxies cost nothing measurable) so that the fixed
-    // rates can be chosen after all maxima are known.
+    // Every system is started first so that the fixed rates can be chosen after all maxima are
+    // known; each is paused (SIGSTOP) except while it is measured, so an idle proxy costs the
+    // one being measured nothing (HAProxy with `busy-polling` would spin on the proxy CPUs).
     let mut running: Vec<(System, Option<peers::Proxy>)> = Vec::new();
     for &system in &systems {
         progress.phase(&format!("{}: starting", system.as_str()), 0.0);
         match peers::start(system, &setup) {
-            Ok(p) => running.push((system, p)),
+            Ok(p) => {
+                if let Some(p) = &p {
+                    p.pause();
+                }
+                running.push((system, p));
+            }
             Err(peers::Skipped(why)) => {
                 progress.note(&format!("skipped {}: {why}", system.as_str()));
                 notes.push(format!("{} skipped: {why}", system.as_str()));
@@ -382,13 +395,20 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
         progress.phase(&tag, per_run);
         let addr = proxy.as_ref().map_or(backend.addr(), |p| p.addr());
         let pid = proxy.as_ref().map(|p| p.pid());
+        if let Some(p) = proxy {
+            p.resume();
+        }
         let before = pid.map(procstat::usage);
         let spec = LoadSpec {
             addr,
             mode,
             ..base.clone()
         };
-        let r = match run_load(&spec) {
+        let r = run_load(&spec);
+        if let Some(p) = proxy {
+            p.pause();
+        }
+        let r = match r {
             Ok(r) => r,
             Err(e) => {
                 notes.push(format!("{tag} failed: {e}"));
@@ -495,6 +515,14 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
             RequestShape::http1_with_headers("web", 0, args.request_headers)
                 .encode()
                 .len()
+        )
+    } else {
+        header
+    };
+    let header = if args.spin_us > 0 {
+        format!(
+            "{header}\n- idle polling (--spin-us {}): hawser `runtime.spinBeforeParkUs: {}`, HAProxy `busy-polling`; nginx has no such setting and sleeps when idle",
+            args.spin_us, args.spin_us
         )
     } else {
         header

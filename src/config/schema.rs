@@ -66,6 +66,7 @@ pub(crate) const RUNTIME: Keys = &[
     ("drainTimeoutMs", S),
     ("requestHeaderTimeoutMs", S),
     ("maxHeaderCount", S),
+    ("spinBeforeParkUs", S),
 ];
 
 pub(crate) const NAMER_COMMON: Keys = &[

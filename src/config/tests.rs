@@ -121,6 +121,7 @@ runtime:
   ioMemoryKiB: 1024
   requestHeaderTimeoutMs: 500
   maxHeaderCount: 64
+  spinBeforeParkUs: 150
 ";
     let c = load(text);
     assert_eq!(c.admin.ip, "0.0.0.0".parse::<IpAddr>().unwrap());
@@ -165,6 +166,16 @@ runtime:
     assert_eq!(c.runtime.io_memory.as_bytes(), 1024 * 1024);
     assert_eq!(c.runtime.request_header_timeout, Duration::from_millis(500));
     assert_eq!(c.runtime.max_header_count, 64);
+    assert_eq!(c.runtime.spin_before_park, Duration::from_micros(150));
+}
+
+#[test]
+fn spinning_is_off_by_default_and_bounded() {
+    assert_eq!(load(MINIMAL).runtime.spin_before_park, Duration::ZERO);
+    let (line, _, sev, msg) = one(&format!("{MINIMAL}runtime:\n  spinBeforeParkUs: 10001\n"));
+    assert_eq!((line, sev), (6, Severity::Error));
+    assert!(msg.contains("runtime.spinBeforeParkUs"), "{msg}");
+    assert!(msg.contains("10000"), "{msg}");
 }
 
 #[test]

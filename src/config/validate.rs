@@ -199,6 +199,11 @@ fn runtime(ctx: &mut Ctx<'_>, node: &Node) -> RuntimeConfig {
     {
         rt.max_header_count = n as usize;
     }
+    if let Some(e) = f.get("spinBeforeParkUs")
+        && let Some(us) = ctx.int(&e.value, "runtime.spinBeforeParkUs", 0..=10_000)
+    {
+        rt.spin_before_park = Duration::from_micros(us as u64);
+    }
     rt
 }
 

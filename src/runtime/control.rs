@@ -175,6 +175,7 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
             ready: ready_tx.clone(),
         };
         let ready = ready_tx.clone();
+        let spin = config.runtime.spin_before_park;
         let h = std::thread::Builder::new()
             .name(format!("hawser-shard-{index}"))
             .spawn(move || {
@@ -187,6 +188,7 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
                     fail(&format_args!("cannot pin the thread: {e}"));
                     return;
                 }
+                exec::set_spin_before_park(spin);
                 let shard = run_shard(spec);
                 let mode = move |m: exec::RingMode| {
                     if debug {

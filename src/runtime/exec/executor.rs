@@ -34,6 +34,17 @@ thread_local! {
     static RUNNING: Cell<bool> = const { Cell::new(false) };
     /// The time the reactor last woke up (see [`now`]).
     static NOW: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// How long an idle loop polls before it sleeps (see [`set_spin_before_park`]).
+    static SPIN: Cell<Duration> = const { Cell::new(Duration::ZERO) };
+}
+
+/// Makes this thread's executor, once it runs out of tasks, keep polling the
+/// ring for up to `spin` before it sleeps in the kernel (`runtime.spinBeforeParkUs`;
+/// zero, the default, sleeps at once). Spinning trades CPU for latency and
+/// throughput: a shard that is never asleep is never woken. Call before
+/// [`run_with`] on the shard's thread.
+pub fn set_spin_before_park(spin: Duration) {
+    SPIN.with(|s| s.set(spin));
 }
 
 /// The shard's clock as of its last wake-up from the kernel (one clock read
@@ -111,6 +122,7 @@ pub fn run_with<T: 'static>(
     on_ready(reactor.mode());
     REACTOR.with(|r| *r.borrow_mut() = Some(reactor));
     RUNNING.with(|r| r.set(true));
+    let spin = SPIN.with(Cell::get);
     let out: Rc<RefCell<Option<T>>> = Rc::new(RefCell::new(None));
     {
         let out = out.clone();
@@ -120,6 +132,9 @@ pub fn run_with<T: 'static>(
         })
         .detach();
     }
+    // Whether the last turn of the reactor saw socket traffic: only then is
+    // spinning worth it (a shard woken by its own timers parks at once).
+    let mut traffic = false;
     loop {
         let mut n = 0;
         while n < BATCH {
@@ -133,7 +148,27 @@ pub fn run_with<T: 'static>(
             break;
         }
         let idle = QUEUE.with(|q| q.borrow().is_empty());
-        with_reactor(|r| r.turn(idle));
+        if idle && traffic && !spin.is_zero() {
+            // Spin before parking: poll the ring without sleeping until work
+            // arrives or the spin time passes, then block as usual. Under
+            // DEFER_TASKRUN nothing completes unless the thread enters the
+            // kernel, so each round is a non-blocking io_uring_enter; a
+            // spinning thread is never asleep, so a peer's send needs no
+            // wake-up (no IPI, no scheduler round trip) to reach it.
+            let until = Instant::now() + spin;
+            let mut woke = false;
+            while Instant::now() < until {
+                traffic = with_reactor(|r| r.turn(false));
+                if !QUEUE.with(|q| q.borrow().is_empty()) {
+                    woke = true;
+                    break;
+                }
+            }
+            if woke {
+                continue;
+            }
+        }
+        traffic = with_reactor(|r| r.turn(idle));
     }
     tear_down();
     let v = out.borrow_mut().take();

@@ -10,7 +10,9 @@
 mod executor;
 mod reactor;
 
-pub use executor::{Sleep, Task, now, run, run_with, sleep, spawn_blocking, spawn_local};
+pub use executor::{
+    Sleep, Task, now, run, run_with, set_spin_before_park, sleep, spawn_blocking, spawn_local,
+};
 pub(crate) use executor::{try_with_reactor, with_reactor};
 pub use reactor::{Direction, RingMode, SourceId};
 

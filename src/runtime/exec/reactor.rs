@@ -109,6 +109,8 @@ pub struct Reactor {
     blocking_waiters: Vec<Waker>,
     /// Wakers collected while draining completions, woken afterwards.
     wake_buf: Vec<Waker>,
+    /// Whether the last drain saw a socket event (not just timers or the eventfd).
+    io_seen: bool,
 }
 
 fn build_ring() -> io::Result<(IoUring, RingMode)> {
@@ -165,6 +167,7 @@ impl Reactor {
             eventfd,
             blocking_waiters: Vec::new(),
             wake_buf: Vec::new(),
+            io_seen: false,
         };
         r.arm_eventfd();
         Ok(r)
@@ -335,8 +338,10 @@ impl Reactor {
 
     /// Submits queued entries, waits (when `block`) up to the next timer
     /// deadline for a completion, then handles every completion and every
-    /// expired timer, waking their tasks.
-    pub fn turn(&mut self, block: bool) {
+    /// expired timer, waking their tasks. True when a socket event came in
+    /// (traffic, as opposed to only timers firing).
+    pub fn turn(&mut self, block: bool) -> bool {
+        self.io_seen = false;
         let now = Instant::now();
         let timeout = self
             .timers
@@ -366,6 +371,7 @@ impl Reactor {
         for w in self.wake_buf.drain(..) {
             w.wake();
         }
+        self.io_seen
     }
 
     /// Submits and runs deferred completion work without waiting.
@@ -420,6 +426,7 @@ impl Reactor {
                     }
                     continue;
                 };
+                self.io_seen = true;
                 if res < 0 {
                     if res == -libc::ENOMEM || res == -libc::EAGAIN || res == -libc::ECANCELED {
                         rearm.push((id, s.fd));
