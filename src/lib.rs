@@ -7,7 +7,7 @@
 //! The crate is organised by concern (see DESIGN.md): `runtime` (shards and
 //! the control thread), `net` (sockets), `server`/`client` (protocol drivers
 //! and pools), `routing` (dtabs, name trees, identifiers), `discovery`
-//! (namers), `admin`, `config` and `tune` (`hawser tune check`). Protocol
+//! (namers), `admin`, `telemetry` (metrics), `config` and `tune` (`hawser tune check`). Protocol
 //! codecs live in `protocols/`.
 
 pub mod admin;
@@ -18,6 +18,7 @@ pub mod net;
 pub mod routing;
 pub mod runtime;
 pub mod server;
+pub mod telemetry;
 pub mod tune;
 
 pub use runtime::{LogLevel, RunOptions, check_file, run};

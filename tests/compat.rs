@@ -66,10 +66,11 @@ fn every_corpus_file_is_understood() {
             other => panic!("{}: exit code {other}", file.display()),
         }
     }
-    // The plain fs/inet HTTP configs load as they are.
+    // The plain fs/inet HTTP configs load as they are, and so does the perf baseline (an http
+    // router with the io.l5d.prometheus telemeter).
     assert_eq!(
-        clean, 3,
-        "getting-started (docker, local) and http-proxy load"
+        clean, 4,
+        "getting-started (docker, local), http-proxy and perf-baseline's h1 config load"
     );
 }
 
@@ -93,11 +94,6 @@ fn spot_check_k8s_namer_and_classifier() {
     expect(
         "add-steps__k8s__add-steps.yml__l5d-config__linkerd.yml",
         &[
-            (
-                10,
-                9,
-                "`kind: io.l5d.prometheus` (telemeter) is a linkerd 1.x feature hawser does not support yet",
-            ),
             (
                 23,
                 9,

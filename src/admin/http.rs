@@ -89,6 +89,16 @@ impl Response {
         }
     }
 
+    /// A metrics scrape, in the OpenMetrics text format.
+    pub(crate) fn metrics(body: String) -> Self {
+        Self {
+            status: 200,
+            content_type: crate::telemetry::CONTENT_TYPE,
+            body: body.into_bytes(),
+            allow: None,
+        }
+    }
+
     /// A JSON error body: `{"error": message}`.
     pub(crate) fn error(status: u16, message: &str) -> Self {
         Self::json(status, &serde_json::json!({ "error": message }))

@@ -5,8 +5,9 @@
 //! and one short-lived thread per connection, one request per connection, with limits and
 //! deadlines so no client can hang it (see [`AdminLimits`]). What the endpoints report comes from
 //! an [`AdminBackend`] that the caller implements over the routing and config layers; this module
-//! knows nothing of dtabs or configs. Not here yet: `/metrics`, `/admin/metrics.json`, the
-//! dashboard, TLS.
+//! knows nothing of dtabs or configs. `/metrics` (and the `io.l5d.prometheus` telemeter's
+//! path, linkerd's `/admin/metrics/prometheus` by default) serves the metrics. Not here yet:
+//! `/admin/metrics.json`, the dashboard, TLS.
 #![forbid(unsafe_code)]
 
 mod http;
@@ -38,6 +39,16 @@ pub trait AdminBackend: Send + Sync + 'static {
 
     /// The running configuration, as JSON.
     fn config_json(&self) -> serde_json::Value;
+
+    /// Every metric, in the OpenMetrics text format, names prefixed with `prefix` (`/metrics`
+    /// uses none).
+    fn metrics(&self, prefix: &str) -> String;
+
+    /// The `io.l5d.prometheus` telemeter's path and name prefix, if one is configured: that
+    /// path serves [`AdminBackend::metrics`] with that prefix.
+    fn metrics_path(&self) -> Option<(&str, &str)> {
+        None
+    }
 
     /// Asks for a graceful shutdown. Called after the response to `POST /admin/shutdown` is
     /// written; it should return promptly.

@@ -4,8 +4,9 @@
 //! `/delegator.json` takes linkerd's parameter names and their older and hawser aliases:
 //! `path` (or `n`), `dtab` (or `d`, default empty) and `namespace` (or `router`: the router
 //! label; absent means the backend's default). Like linkerd it also takes a POST with a JSON body
-//! `{"namespace": ..., "dtab": ..., "path": ...}`. Not here yet: `/metrics`,
-//! `/admin/metrics.json` and the dashboard (404).
+//! `{"namespace": ..., "dtab": ..., "path": ...}`. `/metrics` (and the backend's
+//! [`AdminBackend::metrics_path`]) answers the metrics. Not here yet: `/admin/metrics.json` and
+//! the dashboard (404).
 
 use super::AdminBackend;
 use super::http::{Request, Response};
@@ -22,7 +23,20 @@ pub(crate) enum After {
 pub(crate) fn route(req: &Request, backend: &dyn AdminBackend) -> (Response, After) {
     let method = req.method.as_str();
     let readable = matches!(method, "GET" | "HEAD");
-    let response = match req.path.as_str() {
+    let path = req.path.as_str();
+    let prefix = match backend.metrics_path() {
+        Some((p, prefix)) if p == path => Some(prefix),
+        _ => (path == "/metrics").then_some(""),
+    };
+    if let Some(prefix) = prefix {
+        let response = if readable {
+            Response::metrics(backend.metrics(prefix))
+        } else {
+            Response::method_not_allowed("GET, HEAD")
+        };
+        return (response, After::Nothing);
+    }
+    let response = match path {
         "/admin/ping" if readable => Response::text(200, "pong"),
         "/admin/ping" => Response::method_not_allowed("GET, HEAD"),
         "/delegator.json" if readable => delegate_get(req, backend),
@@ -106,6 +120,12 @@ mod tests {
         }
         fn config_json(&self) -> Value {
             json!({ "admin": { "port": 9990 } })
+        }
+        fn metrics(&self, prefix: &str) -> String {
+            format!("# TYPE {prefix}up gauge\n{prefix}up 1\n# EOF\n")
+        }
+        fn metrics_path(&self) -> Option<(&str, &str)> {
+            Some(("/admin/metrics/prometheus", "l5d_"))
         }
         fn shutdown(&self) {}
     }
@@ -210,9 +230,27 @@ mod tests {
         req.method = "POST".to_owned();
         assert_eq!(route(&req, &fake).1, After::Shutdown);
 
+        for path in ["/metrics", "/admin/metrics/prometheus"] {
+            let (resp, _) = route(&get(path), &fake);
+            assert_eq!(resp.status, 200, "{path}");
+            assert!(
+                resp.content_type
+                    .starts_with("application/openmetrics-text")
+            );
+            assert!(resp.body.ends_with(b"# EOF\n"));
+            let prefixed = resp.body.starts_with(b"# TYPE l5d_up gauge");
+            assert_eq!(
+                prefixed,
+                path != "/metrics",
+                "{path}: only the telemeter's path"
+            );
+            let mut post = get(path);
+            post.method = "POST".to_owned();
+            assert_eq!(route(&post, &fake).0.status, 405, "{path}");
+        }
         for path in [
             "/",
-            "/metrics",
+            "/metrics/",
             "/admin/metrics.json",
             "/admin/ping/",
             "/ADMIN/PING",

@@ -27,6 +27,9 @@ impl AdminBackend for Echo {
     fn config_json(&self) -> Value {
         json!({ "routers": [{ "label": "out" }] })
     }
+    fn metrics(&self, _prefix: &str) -> String {
+        "# TYPE up gauge\nup 1\n# EOF\n".into()
+    }
     fn shutdown(&self) {
         self.shutdowns.store(true, Ordering::Release);
     }

@@ -43,7 +43,8 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use spanned::{Position, Spanned};
 pub use types::{
     AdminConfig, ByteSize, ClientConfig, Config, FsNamerConfig, IdentifierConfig, NamerConfig,
-    PoolConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig, ThriftRouterConfig,
+    PoolConfig, PrometheusConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig,
+    ThriftRouterConfig,
 };
 
 /// The outcome of checking a config file: every diagnostic, and the typed config when there

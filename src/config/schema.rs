@@ -209,6 +209,9 @@ pub(crate) const SERVICE_COMMON: Keys = &[
     ("responseClassifier", S),
 ];
 
+pub(crate) const TELEMETER_PROMETHEUS: Keys =
+    &[("kind", S), ("path", S), ("prefix", S), ("experimental", I)];
+
 pub(crate) const INTERPRETER: Keys = &[("kind", S), ("transformers", U)];
 
 pub(crate) const IDENT_HEADER_TOKEN: Keys = &[("kind", S), ("header", S)];
@@ -318,6 +321,7 @@ mod tests {
             POOL,
             SERVICE_COMMON,
             INTERPRETER,
+            TELEMETER_PROMETHEUS,
         ];
         for t in tables {
             for (i, (k, _)) in t.iter().enumerate() {

@@ -487,18 +487,12 @@ fn exit_codes_and_load_results() {
     assert_eq!(ok.exit_code(), 0);
     assert!(ok.config.is_some());
     let unsupported = check_str(
-        "telemetry:\n- kind: io.l5d.prometheus\nrouters:\n- protocol: http\n  servers:\n  - port: 1\n",
+        "telemetry:\n- kind: io.l5d.statsd\nrouters:\n- protocol: http\n  servers:\n  - port: 1\n",
         "t.yaml",
     );
     assert_eq!(unsupported.exit_code(), 1);
     assert!(unsupported.config.is_none());
-    assert!(
-        load_str(
-            "telemetry:\n- kind: io.l5d.prometheus\nrouters: []\n",
-            "t.yaml"
-        )
-        .is_err()
-    );
+    assert!(load_str("telemetry:\n- kind: io.l5d.statsd\nrouters: []\n", "t.yaml").is_err());
     let missing = check(std::path::Path::new("/nonexistent/hawser.yaml"));
     assert_eq!(missing.exit_code(), 2);
     assert_eq!(missing.diagnostics[0].line, 0);
@@ -521,4 +515,45 @@ fn diagnostics_print_as_file_line_col_message_with_key_paths() {
         d.to_string(),
         "l5d.yaml:6:5: `loadBalancer` (routers[0].client) is a linkerd 1.x feature hawser does not support yet"
     );
+}
+
+#[test]
+fn the_prometheus_telemeter_is_typed_with_linkerds_defaults() {
+    assert_eq!(load(MINIMAL).prometheus, None);
+    let c = load(&format!("telemetry:\n- kind: io.l5d.prometheus\n{MINIMAL}"));
+    let p = c.prometheus.unwrap();
+    assert_eq!(p.path, "/admin/metrics/prometheus");
+    assert_eq!(p.prefix, "");
+    let c = load(&format!(
+        "telemetry:\n- kind: io.l5d.prometheus\n  path: /prom\n  prefix: l5d_\n{MINIMAL}"
+    ));
+    assert_eq!(
+        c.prometheus,
+        Some(PrometheusConfig {
+            path: "/prom".into(),
+            prefix: "l5d_".into()
+        })
+    );
+    // Bad values name their key and line.
+    let (line, _, sev, msg) = one(&format!(
+        "telemetry:\n- kind: io.l5d.prometheus\n  prefix: 9lives\n{MINIMAL}"
+    ));
+    assert_eq!((line, sev), (3, Severity::Error));
+    assert!(msg.contains("telemetry[0].prefix"), "{msg}");
+    let (line, _, sev, msg) = one(&format!(
+        "telemetry:\n- kind: io.l5d.prometheus\n  path: metrics\n{MINIMAL}"
+    ));
+    assert_eq!((line, sev), (3, Severity::Error));
+    assert!(msg.contains("telemetry[0].path"), "{msg}");
+    let (line, _, sev, msg) = one(&format!(
+        "telemetry:\n- kind: io.l5d.prometheus\n- kind: io.l5d.prometheus\n{MINIMAL}"
+    ));
+    assert_eq!((line, sev), (3, Severity::Error));
+    assert!(msg.contains("second `io.l5d.prometheus`"), "{msg}");
+    // Other telemeters are still reported, the prometheus one kept.
+    let (line, _, sev, msg) = one(&format!(
+        "telemetry:\n- kind: io.l5d.prometheus\n- kind: io.l5d.recentRequests\n  sampleRate: 1.0\n{MINIMAL}"
+    ));
+    assert_eq!((line, sev), (3, Severity::Unsupported));
+    assert!(msg.contains("io.l5d.recentRequests"), "{msg}");
 }

@@ -22,6 +22,9 @@ pub struct Config {
     pub namers: Vec<NamerConfig>,
     pub routers: Vec<RouterConfig>,
     pub runtime: RuntimeConfig,
+    /// `telemetry: [{kind: io.l5d.prometheus}]`: `None` when absent (the admin server still
+    /// serves `/metrics`).
+    pub prometheus: Option<PrometheusConfig>,
     /// The files the config was read from: the base config, then each profile layered over it
     /// (`--profile`), indexed by [`Position::source`]. Not serialised.
     #[serde(skip)]
@@ -57,6 +60,26 @@ impl Default for AdminConfig {
         Self {
             ip: Self::DEFAULT_IP,
             port: Self::DEFAULT_PORT,
+        }
+    }
+}
+
+/// The `io.l5d.prometheus` telemeter: metrics in the Prometheus (OpenMetrics text) format on
+/// the admin server, at `path` as well as at hawser's own `/metrics`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrometheusConfig {
+    /// `path` (default `/admin/metrics/prometheus`, linkerd's).
+    pub path: String,
+    /// `prefix` (default empty): put before every metric name, joined with `_` (`l5d` and
+    /// `l5d_` both give `l5d_hawser_requests_total`).
+    pub prefix: String,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        Self {
+            path: "/admin/metrics/prometheus".into(),
+            prefix: String::new(),
         }
     }
 }

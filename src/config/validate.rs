@@ -14,7 +14,9 @@ use std::time::Duration;
 use super::router::routers;
 use super::schema::{self, kinds};
 use super::spanned::{Position, Spanned};
-use super::types::{AdminConfig, ByteSize, Config, FsNamerConfig, NamerConfig, RuntimeConfig};
+use super::types::{
+    AdminConfig, ByteSize, Config, FsNamerConfig, NamerConfig, PrometheusConfig, RuntimeConfig,
+};
 use super::walk::{Ctx, child, index};
 use super::yaml::Node;
 
@@ -29,6 +31,7 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         namers: Vec::new(),
         routers: Vec::new(),
         runtime: RuntimeConfig::default(),
+        prometheus: None,
         sources: ctx.file_names(),
     };
     let Some(root) = root.filter(|r| !r.is_null()) else {
@@ -82,15 +85,11 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
     if let Some(e) = fields.get("usage") {
         ctx.keys(&e.value, "usage", &[schema::USAGE], true);
     }
-    for section in ["telemetry", "tracers"] {
-        if let Some(e) = fields.get(section) {
-            let (name, known) = if section == "telemetry" {
-                ("telemeter", kinds::TELEMETERS)
-            } else {
-                ("tracer", kinds::TRACERS)
-            };
-            kind_list(ctx, &e.value, section, name, known);
-        }
+    if let Some(e) = fields.get("telemetry") {
+        config.prometheus = telemetry(ctx, &e.value);
+    }
+    if let Some(e) = fields.get("tracers") {
+        kind_list(ctx, &e.value, "tracers", "tracer", kinds::TRACERS);
     }
     match fields.get("routers") {
         Some(e) => config.routers = routers(ctx, &e.value, &mut listeners),
@@ -292,6 +291,61 @@ fn namer_prefix(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Spanned<St
 
 /// A list of `kind:` objects none of which hawser supports (telemeters, tracers): each is
 /// reported at its kind.
+/// `telemetry:`: `io.l5d.prometheus` is supported (one of it); other telemeters are reported.
+fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> Option<PrometheusConfig> {
+    let items = ctx.list(node, "telemetry")?;
+    let mut out: Option<(PrometheusConfig, Position)> = None;
+    for (i, item) in items.iter().enumerate() {
+        let p = index("telemetry", i);
+        let Some((kind, pos)) = ctx.kind(item, &p, "telemeter") else {
+            continue;
+        };
+        if kind != "io.l5d.prometheus" {
+            ctx.unsupported_kind_of(kind, pos, &p, "telemeter", kinds::TELEMETERS);
+            continue;
+        }
+        let Some(f) = ctx.keys(item, &p, &[schema::TELEMETER_PROMETHEUS], true) else {
+            continue;
+        };
+        if let Some((_, first)) = &out {
+            let msg = format!(
+                "{p}: a second `io.l5d.prometheus` telemeter ({}); keep one",
+                ctx.line_ref(*first, pos)
+            );
+            ctx.error(pos, &p, msg);
+            continue;
+        }
+        let mut prom = PrometheusConfig::default();
+        if let Some(e) = f.get("path")
+            && let Some(v) = ctx.string(&e.value, &child(&p, "path"))
+        {
+            if v.starts_with('/') && v.bytes().all(|b| b.is_ascii_graphic() && b != b'?') {
+                prom.path = v.to_string();
+            } else {
+                let msg = format!("`{p}.path` must be a URL path starting with `/`, found `{v}`");
+                ctx.error(e.value.pos, &child(&p, "path"), msg);
+            }
+        }
+        if let Some(e) = f.get("prefix")
+            && let Some(v) = ctx.string(&e.value, &child(&p, "prefix"))
+        {
+            let ok = v.bytes().enumerate().all(|(i, b)| {
+                b.is_ascii_alphabetic() || b == b'_' || b == b':' || (i > 0 && b.is_ascii_digit())
+            });
+            if ok {
+                prom.prefix = v.to_string();
+            } else {
+                let msg = format!(
+                    "`{p}.prefix` must be a Prometheus metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*), found `{v}`"
+                );
+                ctx.error(e.value.pos, &child(&p, "prefix"), msg);
+            }
+        }
+        out = Some((prom, pos));
+    }
+    out.map(|(p, _)| p)
+}
+
 fn kind_list(ctx: &mut Ctx<'_>, node: &Node, path: &str, section: &str, known: &[&str]) {
     let Some(items) = ctx.list(node, path) else {
         return;

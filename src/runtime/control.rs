@@ -223,6 +223,7 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
         routers: routers.clone(),
         namers: Mutex::new(initial),
         shutdown: Mutex::new(None),
+        shards: shard_txs.clone(),
     });
     let (shut_tx, shut_rx) = unbounded::<ShutdownEvent>();
     *state.shutdown.lock().unwrap_or_else(|p| p.into_inner()) = Some(shut_tx.clone());
@@ -316,7 +317,12 @@ struct ControlState {
     routers: Arc<Vec<RouterPlan>>,
     namers: Mutex<Vec<NamerUpdate>>,
     shutdown: Mutex<Option<Sender<ShutdownEvent>>>,
+    shards: Arc<Vec<Sender<ShardMsg>>>,
 }
+
+/// How long a scrape waits for the shards' counters (a shard answers on its next control
+/// tick, every 50 ms, unless it is busy with a long run of requests).
+const SCRAPE_WAIT: Duration = Duration::from_secs(1);
 
 impl ControlState {
     fn set_namer(&self, update: NamerUpdate) {
@@ -329,6 +335,31 @@ impl ControlState {
 }
 
 impl AdminBackend for ControlState {
+    fn metrics(&self, prefix: &str) -> String {
+        let labels = self.routers.iter().map(|r| r.label.clone());
+        let mut merged = crate::telemetry::Merged::new(labels, self.shards.len());
+        let (tx, rx) = unbounded();
+        let asked = self
+            .shards
+            .iter()
+            .filter(|s| s.send(ShardMsg::Stats(tx.clone())).is_ok())
+            .count();
+        drop(tx);
+        let deadline = Instant::now() + SCRAPE_WAIT;
+        for _ in 0..asked {
+            match rx.recv_deadline(deadline) {
+                Ok(snap) => merged.add(snap),
+                Err(_) => break,
+            }
+        }
+        crate::telemetry::render(merged, prefix)
+    }
+
+    fn metrics_path(&self) -> Option<(&str, &str)> {
+        let p = self.config.prometheus.as_ref()?;
+        Some((p.path.as_str(), p.prefix.as_str()))
+    }
+
     fn delegate(
         &self,
         router: Option<&str>,

@@ -28,6 +28,8 @@ pub enum ShardMsg {
     /// Stop accepting, finish in-flight requests, close idle connections,
     /// and stop after `deadline` at the latest.
     Drain { deadline: Instant },
+    /// Send a copy of every router's counters (in config order).
+    Stats(Sender<Vec<crate::telemetry::RouterSnap>>),
 }
 
 /// What a shard is started with.
@@ -127,6 +129,13 @@ pub async fn run_shard(spec: ShardSpec) {
             match msg {
                 ShardMsg::Namer(update) => namers.update(update),
                 ShardMsg::Drain { deadline } => drain_at = Some(deadline),
+                ShardMsg::Stats(reply) => {
+                    let snap = routers
+                        .iter()
+                        .map(|r| r.stats.snapshot(r.pool.connects()))
+                        .collect();
+                    let _ = reply.send(snap);
+                }
             }
         }
         if let Some(d) = drain_at {

@@ -15,12 +15,13 @@ use std::time::Duration;
 use bytes::BytesMut;
 use hawser_http1 as h1;
 
-use super::error::{ProxyError, encode_l5d_err};
-use super::router::{Routed, Router};
+use super::error::{ProxyError, Source, encode_l5d_err};
+use super::router::{RouteError, Routed, Router};
 use super::tunnel::tunnel;
 use crate::client::Upstream;
 use crate::net::{Scratch, TcpStream, close_write, write_all};
 use crate::runtime::{CoarseTimers, Drain};
+use crate::telemetry::{Outcome, ServiceStats};
 
 /// How long a keep-alive connection may sit idle between requests.
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
@@ -51,6 +52,7 @@ enum Next {
 /// Serves one downstream connection until it closes.
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
     let _open = env.drain.open();
+    let _counted = env.router.stats.connection();
     stream.set_nodelay(true).ok();
     let mut rbuf = BytesMut::new();
     loop {
@@ -158,6 +160,7 @@ async fn one_request(
         Ok(None) => return Next::Close,
         Err(e) => {
             respond_error(stream, &e, true).await;
+            record_failure(env, None, &e, crate::runtime::exec::now());
             return Next::Close;
         }
     };
@@ -242,10 +245,13 @@ async fn exchange(
     peer: SocketAddr,
     env: &ConnEnv,
 ) -> Next {
+    let started = crate::runtime::exec::now();
     let framing = match head.body_framing() {
         Ok(f) => f,
         Err(e) => {
-            respond_error(down, &ProxyError::downstream(e.status(), e.reason()), true).await;
+            let e = ProxyError::downstream(e.status(), e.reason());
+            respond_error(down, &e, true).await;
+            record_failure(env, None, &e, started);
             return Next::Close;
         }
     };
@@ -255,15 +261,18 @@ async fn exchange(
         Ok(c) => c,
         Err(e) => {
             let close = has_body || !client_keep_alive;
-            respond_error(down, &ProxyError::downstream(e.status(), e.reason()), close).await;
+            let e = ProxyError::downstream(e.status(), e.reason());
+            respond_error(down, &e, close).await;
+            record_failure(env, None, &e, started);
             return if close { Next::Close } else { Next::KeepAlive };
         }
     };
     let routed = match env.router.route(&head, env.clear_context).await {
         Ok(r) => r,
-        Err(e) => {
+        Err(RouteError { error: e, stats }) => {
             // The body (if any) was not read: the connection cannot be reused.
             respond_error(down, &e, has_body || !client_keep_alive).await;
+            record_failure(env, stats.as_deref(), &e, started);
             return if has_body || !client_keep_alive {
                 Next::Close
             } else {
@@ -283,23 +292,50 @@ async fn exchange(
     )
     .await
     {
-        Ok(next) => {
-            if client_keep_alive {
-                next
-            } else {
-                Next::Close
-            }
+        Ok((next, status)) => {
+            let outcome = status.map_or(Outcome::None, Outcome::Status);
+            let took = crate::runtime::exec::now().saturating_duration_since(started);
+            routed.stats.record(outcome, false, took);
+            routed.target.stats.record(false);
+            if client_keep_alive { next } else { Next::Close }
         }
         Err((e, responded)) => {
             if !responded {
                 respond_error(down, &e, true).await;
+            }
+            let outcome = if responded {
+                Outcome::None
+            } else {
+                Outcome::Status(e.status)
+            };
+            let took = crate::runtime::exec::now().saturating_duration_since(started);
+            routed.stats.record(outcome, !responded, took);
+            if e.source != Source::Proxy {
+                routed.target.stats.record(e.source == Source::Upstream);
             }
             Next::Close
         }
     }
 }
 
-/// Sends the request upstream and the response back. On error, says whether
+/// Counts an exchange hawser answered with `e` before it reached an upstream: under its
+/// logical name's `stats`, or under the name `""` when it was not identified.
+fn record_failure(
+    env: &ConnEnv,
+    stats: Option<&ServiceStats>,
+    e: &ProxyError,
+    started: std::time::Instant,
+) {
+    let took = crate::runtime::exec::now().saturating_duration_since(started);
+    let outcome = Outcome::Status(e.status);
+    match stats {
+        Some(s) => s.record(outcome, true, took),
+        None => env.router.stats.service("").record(outcome, true, took),
+    }
+}
+
+/// Sends the request upstream and the response back, and says the response's
+/// status (`None` when the client went away first). On error, says whether
 /// a response (or part of one) already went to the client.
 #[allow(clippy::too_many_arguments)]
 async fn relay(
@@ -311,7 +347,7 @@ async fn relay(
     routed: &Routed,
     peer: SocketAddr,
     env: &ConnEnv,
-) -> Result<Next, (ProxyError, bool)> {
+) -> Result<(Next, Option<u16>), (ProxyError, bool)> {
     let router = &env.router;
     let (endpoint, _inflight) = routed
         .target
@@ -373,12 +409,15 @@ async fn relay(
                 ));
             }
             Err(ReadFail::Proxy(e)) => return Err((e, false)),
-            Err(ReadFail::ClientGone) => return Ok(Next::Close),
+            Err(ReadFail::ClientGone) => return Ok((Next::Close, None)),
         }
     };
     // The request head's buffer is free now: the response head reuses it.
     out.clear();
-    send_response(down, rbuf, up, ubuf, out, head, resp, request_complete, env).await
+    let status = resp.status();
+    send_response(down, rbuf, up, ubuf, out, head, resp, request_complete, env)
+        .await
+        .map(|next| (next, Some(status)))
 }
 
 async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {

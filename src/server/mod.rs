@@ -13,5 +13,5 @@ mod tunnel;
 
 pub use error::{ProxyError, Source, encode_l5d_err};
 pub use http1::{ConnEnv, connection_future_size, reason_phrase, serve as serve_http1};
-pub use router::{Routed, Router, RouterPlan, ServerPlan, ThriftPlan, compile_routers};
+pub use router::{RouteError, Routed, Router, RouterPlan, ServerPlan, ThriftPlan, compile_routers};
 pub use thrift::serve as serve_thrift;

@@ -20,6 +20,7 @@ use crate::routing::{
     BindCache, Bound, DelegateAddr, DelegateAddress, Dtab, Identifier, IdentifierChain, InetName,
     NamerLookup, NamerResult, Path, RequestView, Resolution, delegate, parse_header_dtab, resolve,
 };
+use crate::telemetry::{ClientStats, RouterStats, ServiceStats};
 
 /// Bindings cached per shard and router.
 const BIND_CACHE_ENTRIES: usize = 4096;
@@ -264,6 +265,8 @@ pub struct Target {
     pub client: String,
     /// Its endpoints.
     pub endpoints: EndpointSet,
+    /// Its counters on this shard.
+    pub stats: Rc<ClientStats>,
     /// For `/$/inet/HOST/PORT` with a host name: when it was resolved, and
     /// whether a re-resolution is under way.
     dns: Option<DnsState>,
@@ -351,10 +354,28 @@ fn hex16(n: u64) -> [u8; 16] {
     out
 }
 
+/// A request that could not be routed: the error to answer with and, when the request got as
+/// far as a logical name, that name's counters.
+#[derive(Debug)]
+pub struct RouteError {
+    /// What to answer.
+    pub error: ProxyError,
+    /// The logical name's counters (`None`: the request was not identified).
+    pub stats: Option<Rc<ServiceStats>>,
+}
+
+impl From<ProxyError> for RouteError {
+    fn from(error: ProxyError) -> RouteError {
+        RouteError { error, stats: None }
+    }
+}
+
 /// A request routed to a concrete destination.
 pub struct Routed {
     /// The logical name, `/svc/users`.
     pub service: Rc<str>,
+    /// Its counters on this shard.
+    pub stats: Rc<ServiceStats>,
     /// The concrete name it was bound to, with its endpoints on this shard
     /// (shared with the shard's cache: no per-request copy).
     pub target: Rc<Target>,
@@ -474,6 +495,8 @@ pub struct Router {
     pub header_timeout: Duration,
     /// This shard's upstream pool.
     pub pool: Pool,
+    /// This router's counters on this shard.
+    pub stats: Rc<RouterStats>,
     base_dtab: Rc<str>,
     namers: Rc<NamerTable>,
     cache: RefCell<BindCache<Rc<CachedRoute>>>,
@@ -486,6 +509,7 @@ pub struct Router {
 struct CachedRoute {
     resolution: Resolution,
     service: Rc<str>,
+    stats: Rc<ServiceStats>,
 }
 
 #[derive(Default)]
@@ -523,6 +547,7 @@ impl EndpointCache {
         id: &Path,
         addrs: Vec<(SocketAddr, f64)>,
         dns: Option<(String, u16)>,
+        stats: &RouterStats,
     ) -> Rc<Target> {
         let eps: Vec<(Rc<Endpoint>, f64)> = addrs
             .into_iter()
@@ -535,8 +560,10 @@ impl EndpointCache {
                 (ep, w)
             })
             .collect();
+        let client = id.to_string();
         Rc::new(Target {
-            client: id.to_string(),
+            stats: stats.client(&client),
+            client,
             endpoints: EndpointSet::weighted(eps),
             dns: dns.map(|(host, port)| DnsState {
                 host,
@@ -555,6 +582,7 @@ impl Router {
             limits: plan.limits,
             header_timeout: plan.header_timeout,
             pool: Pool::new(plan.pool),
+            stats: Rc::new(RouterStats::default()),
             base_dtab: plan.dtab.to_string().into(),
             plan: plan.clone(),
             namers,
@@ -574,7 +602,7 @@ impl Router {
         &self,
         head: &h1::RequestHead,
         clear_context: bool,
-    ) -> Result<Routed, ProxyError> {
+    ) -> Result<Routed, RouteError> {
         let local = if clear_context {
             None
         } else {
@@ -597,9 +625,9 @@ impl Router {
     ///
     /// # Errors
     /// A method name that cannot be a path segment; no endpoints (as [`Router::route`]).
-    pub async fn route_thrift(&self, method: &[u8]) -> Result<Routed, ProxyError> {
+    pub async fn route_thrift(&self, method: &[u8]) -> Result<Routed, RouteError> {
         let Some(plan) = &self.plan.thrift else {
-            return Err(ProxyError::proxy(500, "not a thrift router"));
+            return Err(ProxyError::proxy(500, "not a thrift router").into());
         };
         if !plan.method_in_dst {
             return self.route_path(&plan.prefix, None, None, false).await;
@@ -611,7 +639,8 @@ impl Router {
                     "method name `{}` cannot be a path segment (thriftMethodInDst)",
                     String::from_utf8_lossy(method)
                 ),
-            ));
+            )
+            .into());
         };
         self.route_path(&path, None, None, false).await
     }
@@ -627,7 +656,7 @@ impl Router {
         local: Option<String>,
         new_target: Option<String>,
         clear_context: bool,
-    ) -> Result<Routed, ProxyError> {
+    ) -> Result<Routed, RouteError> {
         let generation = self.namers.generation();
         let local_str = local.as_deref().unwrap_or("");
         let cached = {
@@ -642,9 +671,11 @@ impl Router {
                             .concat(&Dtab::read(l).unwrap_or_else(|_| Dtab::empty())),
                         None => self.plan.dtab.clone(),
                     };
+                    let service: Rc<str> = path.to_string().into();
                     let r = Rc::new(CachedRoute {
                         resolution: resolve(&dtab, path, &ShardNamers(&self.namers)),
-                        service: path.to_string().into(),
+                        stats: self.stats.service(&service),
+                        service,
                     });
                     let bytes = r.resolution.heap_bytes() + r.service.len();
                     cache.insert_sized(generation, local_str, path, r.clone(), bytes);
@@ -654,13 +685,17 @@ impl Router {
         };
         let resolution = &cached.resolution;
         let service = cached.service.clone();
+        let stats = cached.stats.clone();
         let unavailable = |why: Option<String>| {
             let mut msg = no_hosts(&service, &self.base_dtab, local_str);
             if let Some(w) = why {
                 msg.push_str(": ");
                 msg.push_str(&w);
             }
-            ProxyError::proxy(502, msg)
+            RouteError {
+                error: ProxyError::proxy(502, msg),
+                stats: Some(stats.clone()),
+            }
         };
         let bound = match resolution {
             Resolution::Weighted(_) => resolution
@@ -672,6 +707,7 @@ impl Router {
         let target = self.endpoints_for(&bound.id, generation).await;
         Ok(Routed {
             service,
+            stats,
             target,
             residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
             new_target,
@@ -712,8 +748,10 @@ impl Router {
                     let Some(addrs) = resolve_host(host.clone(), port).await else {
                         // Too many lookups in flight: no endpoints for this
                         // request (502), and nothing cached, so a later one retries.
+                        let client = id.to_string();
                         return Rc::new(Target {
-                            client: id.to_string(),
+                            stats: self.stats.client(&client),
+                            client,
                             endpoints: EndpointSet::default(),
                             dns: None,
                         });
@@ -729,7 +767,7 @@ impl Router {
             }
         };
         let mut cache = self.endpoints.borrow_mut();
-        let target = cache.target(id, addrs, dns);
+        let target = cache.target(id, addrs, dns, &self.stats);
         cache.insert(id.clone(), target.clone());
         target
     }
@@ -739,6 +777,7 @@ impl Router {
     /// has not moved on meanwhile.
     fn spawn_dns_refresh(&self, id: Path, host: String, port: u16, generation: u64) {
         let cache = self.endpoints.clone();
+        let stats = self.stats.clone();
         crate::runtime::spawn_local(async move {
             // Busy: like a failed lookup, keep the current set and try again later.
             let addrs = resolve_host(host.clone(), port).await.unwrap_or_default();
@@ -754,7 +793,7 @@ impl Router {
                 }
                 return;
             }
-            let fresh = cache.target(&id, addrs, Some((host, port)));
+            let fresh = cache.target(&id, addrs, Some((host, port)), &stats);
             cache.by_id.insert(id, fresh);
             cache.prune();
         })
@@ -771,7 +810,8 @@ mod tests {
         let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
         let id = Path::from_segments(["$", "inet", "h", "1"]).unwrap();
         let mut cache = EndpointCache::default();
-        let t = cache.target(&id, vec![(addr(1), 1.0), (addr(2), 1.0)], None);
+        let stats = RouterStats::default();
+        let t = cache.target(&id, vec![(addr(1), 1.0), (addr(2), 1.0)], None, &stats);
         cache.by_id.insert(id.clone(), t);
         // A request is still using endpoint 1 when the name moves to 2 and 3.
         let (ep, in_flight) = cache.by_id[&id]
@@ -780,7 +820,7 @@ mod tests {
             .expect("an endpoint");
         assert_eq!(ep.addr, addr(1));
         drop(ep);
-        let fresh = cache.target(&id, vec![(addr(2), 1.0), (addr(3), 1.0)], None);
+        let fresh = cache.target(&id, vec![(addr(2), 1.0), (addr(3), 1.0)], None, &stats);
         cache.by_id.insert(id.clone(), fresh);
         cache.prune();
         let mut kept: Vec<u16> = cache.by_addr.keys().map(|a| a.port()).collect();
@@ -811,11 +851,12 @@ mod tests {
     #[test]
     fn client_chosen_names_cannot_grow_the_target_map_without_bound() {
         let mut cache = EndpointCache::default();
+        let stats = RouterStats::default();
         for i in 0..=MAX_TARGETS {
             let port = u16::try_from(i % 60_000 + 1).unwrap();
             let id = Path::from_segments(["$", "inet", "127.0.0.1", &port.to_string()]).unwrap();
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let t = cache.target(&id, vec![(addr, 1.0)], None);
+            let t = cache.target(&id, vec![(addr, 1.0)], None, &stats);
             cache.insert(id, t);
             assert!(cache.by_id.len() <= MAX_TARGETS);
         }

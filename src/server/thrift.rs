@@ -27,9 +27,10 @@ use hawser_thrift::{
 };
 
 use super::http1::{connect_reason as connect_error, wait_for_request};
-use super::{ConnEnv, ProxyError};
+use super::{ConnEnv, ProxyError, Routed};
 use crate::client::Upstream;
 use crate::net::{TcpStream, write_all};
+use crate::telemetry::Outcome;
 
 /// How long an upstream may take to start or continue a reply (as HTTP's).
 const IO_IDLE: Duration = Duration::from_secs(300);
@@ -38,6 +39,7 @@ const IO_IDLE: Duration = Duration::from_secs(300);
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
     let _ = peer;
     let _open = env.drain.open();
+    let _counted = env.router.stats.connection();
     stream.set_nodelay(true).ok();
     let mut rbuf = BytesMut::new();
     loop {
@@ -66,13 +68,44 @@ async fn one_call(down: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> b
     else {
         return false;
     };
-    let answer = match call.kind {
-        MessageType::Call | MessageType::Oneway => forward(&frame, &call, env, &limits).await,
-        kind => Err(Failure {
-            kind: ApplicationErrorKind::InvalidMessageType,
-            reason: format!("expected a call, got a message of type {}", kind.as_u8()),
-        }),
+    let started = crate::runtime::exec::now();
+    let routed = match call.kind {
+        MessageType::Call | MessageType::Oneway => env
+            .router
+            .route_thrift(call.name)
+            .await
+            .map_err(|e| (Failure::from(e.error), e.stats)),
+        kind => Err((
+            Failure {
+                kind: ApplicationErrorKind::InvalidMessageType,
+                reason: format!("expected a call, got a message of type {}", kind.as_u8()),
+                upstream: false,
+            },
+            None,
+        )),
     };
+    let (answer, stats) = match routed {
+        Ok(routed) => {
+            let answer = forward(&frame, &call, &routed, env, &limits).await;
+            // A call that found no endpoint never reached the client.
+            if !matches!(&answer, Err(f) if !f.upstream) {
+                routed.target.stats.record(answer.is_err());
+            }
+            (answer, routed.stats.clone())
+        }
+        Err((f, stats)) => (
+            Err(f),
+            stats.unwrap_or_else(|| env.router.stats.service("")),
+        ),
+    };
+    let outcome = match (&answer, call.kind) {
+        (Ok(Some(_)), _) => Outcome::ThriftReply,
+        (Ok(None), _) => Outcome::ThriftOneway,
+        (Err(_), MessageType::Oneway) => Outcome::None,
+        (Err(_), _) => Outcome::ThriftException,
+    };
+    let took = crate::runtime::exec::now().saturating_duration_since(started);
+    stats.record(outcome, answer.is_err(), took);
     let out = match answer {
         Ok(Some(reply)) => reply,
         Ok(None) => return true,
@@ -139,6 +172,8 @@ async fn read_frame(
 struct Failure {
     kind: ApplicationErrorKind,
     reason: String,
+    /// The upstream failed it (connect, I/O, a bad reply), as opposed to routing.
+    upstream: bool,
 }
 
 impl From<ProxyError> for Failure {
@@ -146,31 +181,33 @@ impl From<ProxyError> for Failure {
         Failure {
             kind: ApplicationErrorKind::InternalError,
             reason: e.reason.into_owned(),
+            upstream: false,
         }
     }
 }
 
+/// An upstream's failure to take or answer a call.
 fn internal(reason: String) -> Failure {
     Failure {
         kind: ApplicationErrorKind::InternalError,
         reason,
+        upstream: true,
     }
 }
 
-/// Routes the call, sends its frame upstream and, for a two-way call, returns the reply frame.
+/// Sends a routed call's frame upstream and, for a two-way call, returns the reply frame.
 async fn forward(
     frame: &[u8],
     call: &MessageHeader<'_>,
+    routed: &Routed,
     env: &ConnEnv,
     limits: &Limits,
 ) -> Result<Option<Bytes>, Failure> {
     let router = &env.router;
-    let routed = router.route_thrift(call.name).await?;
-    let (endpoint, _inflight) = routed
-        .target
-        .endpoints
-        .pick()
-        .ok_or_else(|| internal(routed.no_hosts_reason()))?;
+    let (endpoint, _inflight) = routed.target.endpoints.pick().ok_or_else(|| Failure {
+        upstream: false,
+        ..internal(routed.no_hosts_reason())
+    })?;
     let addr = endpoint.addr;
     let mut up = router
         .pool
@@ -210,6 +247,7 @@ async fn forward(
                 "upstream {addr} replied with seqid {} to call seqid {}",
                 header.seqid, call.seqid
             ),
+            upstream: true,
         });
     }
     if clean {

@@ -1,0 +1,364 @@
+//! The control thread's side of metrics: merges the shards' snapshots (sums by router and name)
+//! and writes them, with process metrics from /proc, in the OpenMetrics text format that
+//! Prometheus scrapes (through `prometheus-client`'s encoder, one registry per scrape).
+//!
+//! Metric families (all labelled by `router`; `prefix` from `io.l5d.prometheus` goes first):
+//! - `hawser_requests_total{service,class}`: finished exchanges per logical name and class
+//!   (`2xx`, `5xx`, ... for HTTP; `reply`, `exception`, `oneway` for Thrift; `none` when the
+//!   client went away before an answer);
+//! - `hawser_proxy_errors_total{service}`: exchanges hawser itself answered (`l5d-err`, or a
+//!   Thrift `TApplicationException` of its own);
+//! - `hawser_request_duration_seconds{service}`: from the request's arrival to the end of the
+//!   exchange, a histogram;
+//! - `hawser_client_requests_total{client}`, `hawser_client_failures_total{client}`: per
+//!   concrete name;
+//! - `hawser_connections_total`, `hawser_connections_open`: downstream connections;
+//! - `hawser_upstream_connects_total`: upstream connections opened;
+//! - `hawser_shards`, `hawser_shards_answered`: shards running, and how many answered this
+//!   scrape (a busy shard gets a second);
+//! - `process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`,
+//!   `process_start_time_seconds`.
+
+use std::fmt;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use super::stats::{BUCKETS_US, CLASSES, ClientSnap, RouterSnap, ServiceSnap};
+
+/// Every shard's snapshot merged, with what the scrape needs to say about itself.
+#[derive(Debug, Clone, Default)]
+pub struct Merged {
+    /// Per router, in config order: its label and its merged counters.
+    pub routers: Vec<(String, RouterSnap)>,
+    /// Shards running.
+    pub shards: usize,
+    /// Shards whose snapshot is included.
+    pub answered: usize,
+}
+
+impl Merged {
+    /// An empty merge for routers `labels`.
+    pub fn new(labels: impl IntoIterator<Item = String>, shards: usize) -> Merged {
+        Merged {
+            routers: labels
+                .into_iter()
+                .map(|l| (l, RouterSnap::default()))
+                .collect(),
+            shards,
+            answered: 0,
+        }
+    }
+
+    /// Adds one shard's snapshot (one `RouterSnap` per router, in config order).
+    pub fn add(&mut self, shard: Vec<RouterSnap>) {
+        self.answered += 1;
+        for ((_, into), from) in self.routers.iter_mut().zip(shard) {
+            into.connections += from.connections;
+            into.connections_open += from.connections_open;
+            into.connects += from.connects;
+            for (name, s) in from.services {
+                add_service(entry(&mut into.services, name), &s);
+            }
+            for (name, c) in from.clients {
+                let into = entry(&mut into.clients, name);
+                into.requests += c.requests;
+                into.failures += c.failures;
+            }
+        }
+    }
+}
+
+fn entry<T: Default>(list: &mut Vec<(String, T)>, name: String) -> &mut T {
+    let i = match list.iter().position(|(n, _)| *n == name) {
+        Some(i) => i,
+        None => {
+            list.push((name, T::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[i].1
+}
+
+fn add_service(into: &mut ServiceSnap, from: &ServiceSnap) {
+    add_all(&mut into.by_class, &from.by_class);
+    into.proxy_errors += from.proxy_errors;
+    add_all(&mut into.latency.counts, &from.latency.counts);
+    into.latency.sum_us += from.latency.sum_us;
+}
+
+fn add_all(into: &mut Vec<u64>, from: &[u64]) {
+    if into.len() < from.len() {
+        into.resize(from.len(), 0);
+    }
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+/// The scrape body: `merged` and process metrics, names prefixed with `prefix` and an
+/// underscore (`l5d` and `l5d_` both give `l5d_hawser_requests_total`).
+pub fn render(merged: Merged, prefix: &str) -> String {
+    let prefix = prefix.trim_end_matches('_');
+    let mut registry = if prefix.is_empty() {
+        Registry::default()
+    } else {
+        Registry::with_prefix(prefix)
+    };
+    registry.register_collector(Box::new(Scrape(merged)));
+    registry.register_collector(Box::new(Process));
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+    out
+}
+
+/// The content type of [`render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug)]
+struct Scrape(Merged);
+
+fn counter(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    rows: impl Iterator<Item = (Vec<(&'static str, String)>, u64)>,
+) -> fmt::Result {
+    let mut fam = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+    for (labels, v) in rows {
+        ConstCounter::new(v).encode(fam.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+fn gauge(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    rows: impl Iterator<Item = (Vec<(&'static str, String)>, i64)>,
+) -> fmt::Result {
+    let mut fam = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    for (labels, v) in rows {
+        ConstGauge::new(v).encode(fam.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+fn router(label: &str) -> Vec<(&'static str, String)> {
+    vec![("router", label.to_string())]
+}
+
+fn with(
+    mut labels: Vec<(&'static str, String)>,
+    k: &'static str,
+    v: &str,
+) -> Vec<(&'static str, String)> {
+    labels.push((k, v.to_string()));
+    labels
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> fmt::Result {
+        let routers = &self.0.routers;
+        let services = || {
+            routers
+                .iter()
+                .flat_map(|(r, s)| s.services.iter().map(move |(n, s)| (r.as_str(), n, s)))
+        };
+        let clients = || {
+            routers.iter().flat_map(|(r, s)| {
+                s.clients
+                    .iter()
+                    .map(move |(n, c): &(String, ClientSnap)| (r.as_str(), n, c))
+            })
+        };
+        counter(
+            &mut enc,
+            "hawser_requests",
+            "Finished exchanges per logical name and class",
+            services().flat_map(|(r, n, s)| {
+                s.by_class
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| **v > 0)
+                    .map(move |(i, v)| {
+                        let labels = with(with(router(r), "service", n), "class", CLASSES[i]);
+                        (labels, *v)
+                    })
+            }),
+        )?;
+        counter(
+            &mut enc,
+            "hawser_proxy_errors",
+            "Exchanges hawser answered itself (l5d-err, or a Thrift TApplicationException of its own)",
+            services().map(|(r, n, s)| (with(router(r), "service", n), s.proxy_errors)),
+        )?;
+        {
+            let mut fam = enc.encode_descriptor(
+                "hawser_request_duration",
+                "From a request's arrival to the end of its exchange",
+                Some(&Unit::Seconds),
+                MetricType::Histogram,
+            )?;
+            for (r, n, s) in services() {
+                let counts = &s.latency.counts;
+                let buckets: Vec<(f64, u64)> = BUCKETS_US
+                    .iter()
+                    .map(|b| *b as f64 / 1e6)
+                    // prometheus-client writes f64::MAX as the `+Inf` bound.
+                    .chain(std::iter::once(f64::MAX))
+                    .zip(counts.iter().copied().chain(std::iter::repeat(0)))
+                    .collect();
+                let count = counts.iter().sum();
+                let sum = s.latency.sum_us as f64 / 1e6;
+                fam.encode_family(&with(router(r), "service", n))?
+                    .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
+            }
+        }
+        counter(
+            &mut enc,
+            "hawser_client_requests",
+            "Requests sent to a concrete name's endpoints",
+            clients().map(|(r, n, c)| (with(router(r), "client", n), c.requests)),
+        )?;
+        counter(
+            &mut enc,
+            "hawser_client_failures",
+            "Requests a concrete name's endpoint failed (connect, I/O or protocol error)",
+            clients().map(|(r, n, c)| (with(router(r), "client", n), c.failures)),
+        )?;
+        counter(
+            &mut enc,
+            "hawser_connections",
+            "Downstream connections accepted",
+            routers.iter().map(|(r, s)| (router(r), s.connections)),
+        )?;
+        gauge(
+            &mut enc,
+            "hawser_connections_open",
+            "Downstream connections open",
+            routers.iter().map(|(r, s)| {
+                (
+                    router(r),
+                    i64::try_from(s.connections_open).unwrap_or(i64::MAX),
+                )
+            }),
+        )?;
+        counter(
+            &mut enc,
+            "hawser_upstream_connects",
+            "Upstream connections opened",
+            routers.iter().map(|(r, s)| (router(r), s.connects)),
+        )?;
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        gauge(
+            &mut enc,
+            "hawser_shards",
+            "Shards (pinned event loops) running",
+            std::iter::once((Vec::new(), n(self.0.shards))),
+        )?;
+        gauge(
+            &mut enc,
+            "hawser_shards_answered",
+            "Shards whose counters this scrape includes",
+            std::iter::once((Vec::new(), n(self.0.answered))),
+        )?;
+        Ok(())
+    }
+}
+
+/// Process metrics, read from /proc on each scrape.
+#[derive(Debug)]
+struct Process;
+
+impl Collector for Process {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> fmt::Result {
+        let Some(p) = process_stats() else {
+            return Ok(());
+        };
+        {
+            let fam = enc.encode_descriptor(
+                "process_cpu",
+                "User and system CPU time spent",
+                Some(&Unit::Seconds),
+                MetricType::Counter,
+            )?;
+            ConstCounter::new(p.cpu_seconds).encode(fam)?;
+        }
+        {
+            let fam = enc.encode_descriptor(
+                "process_resident_memory",
+                "Resident memory size",
+                Some(&Unit::Bytes),
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(p.rss_bytes).encode(fam)?;
+        }
+        gauge(
+            &mut enc,
+            "process_open_fds",
+            "Open file descriptors",
+            std::iter::once((Vec::new(), p.open_fds)),
+        )?;
+        let fam = enc.encode_descriptor(
+            "process_start_time",
+            "Start time of the process since the Unix epoch",
+            Some(&Unit::Seconds),
+            MetricType::Gauge,
+        )?;
+        ConstGauge::new(p.start_time).encode(fam)?;
+        Ok(())
+    }
+}
+
+struct ProcessStats {
+    cpu_seconds: f64,
+    rss_bytes: i64,
+    open_fds: i64,
+    start_time: f64,
+}
+
+fn process_stats() -> Option<ProcessStats> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let f: Vec<&str> = rest.split(' ').collect();
+    // utime, stime, starttime and rss are fields 14, 15, 22 and 24 of the line.
+    let field = |n: usize| f.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    let hz = clock_ticks()?;
+    let page = page_size()?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    let open_fds = std::fs::read_dir("/proc/self/fd").ok()?.count();
+    Some(ProcessStats {
+        cpu_seconds: (field(14)? + field(15)?) as f64 / hz,
+        rss_bytes: i64::try_from(field(24)? * page).ok()?,
+        open_fds: i64::try_from(open_fds).ok()?,
+        start_time: now - uptime + field(22)? as f64 / hz,
+    })
+}
+
+fn clock_ticks() -> Option<f64> {
+    // SAFETY: sysconf has no preconditions.
+    let v = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (v > 0).then_some(v as f64)
+}
+
+fn page_size() -> Option<u64> {
+    // SAFETY: sysconf has no preconditions.
+    let v = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(v).ok().filter(|v| *v > 0)
+}

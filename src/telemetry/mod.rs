@@ -1,0 +1,10 @@
+//! Metrics: per-shard request statistics kept on the request path without atomics or locks
+//! (`stats`), and their merge and Prometheus (OpenMetrics text) exposition on the control thread
+//! (`export`), served by the admin server at `/metrics` and at linkerd's
+//! `/admin/metrics/prometheus`. Not here yet: tracing, `/admin/metrics.json`, statsd.
+
+pub mod export;
+pub mod stats;
+
+pub use export::{CONTENT_TYPE, Merged, render};
+pub use stats::{ClientStats, ConnectionGuard, Outcome, RouterSnap, RouterStats, ServiceStats};

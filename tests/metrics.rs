@@ -1,0 +1,277 @@
+//! Metrics end to end: hawser with two shards, an HTTP and a Thrift router, real traffic
+//! (successes, a name with no endpoints, a malformed request, a refused upstream), then a
+//! scrape parsed by the official Prometheus Python client's OpenMetrics parser (strict), at
+//! `/metrics` and at the `io.l5d.prometheus` telemeter's path with its prefix.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+/// The scrape at `path`, parsed: (name, labels, value) per sample. Panics when the parser
+/// rejects it.
+fn scrape(admin: u16, path: &str) -> Vec<(String, serde_json::Map<String, Value>, f64)> {
+    let r = get(admin, path).unwrap();
+    assert_eq!(r.status, 200, "{path}");
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/openmetrics-text")),
+        "{path}: {:?}",
+        r.header("content-type")
+    );
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/parse_metrics.py"
+    );
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(r.body_str().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the OpenMetrics parser rejected the scrape (is prometheus_client installed? see .ci/run): {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        r.body_str()
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["name"].as_str().unwrap().to_string(),
+                v["labels"].as_object().unwrap().clone(),
+                v["value"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The value of the sample `name` whose labels include all of `labels` (0 when absent).
+fn value(
+    samples: &[(String, serde_json::Map<String, Value>, f64)],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
+    samples
+        .iter()
+        .filter(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).and_then(Value::as_str) == Some(*v))
+        })
+        .map(|(_, _, v)| *v)
+        .sum()
+}
+
+#[test]
+fn a_scrape_counts_what_happened_on_every_shard() {
+    let web = Backend::start("web");
+    let (admin, http, thrift) = (free_port(), free_port(), free_port());
+    let dead = free_port();
+    let yaml = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}
+telemetry:
+- kind: io.l5d.prometheus
+  path: /prom
+  prefix: l5d_
+routers:
+- protocol: http
+  label: web
+  dtab: |
+    /svc/web => /$/inet/127.0.0.1/{};
+    /svc/dead => /$/inet/127.0.0.1/{dead};
+  servers:
+  - {{ip: 127.0.0.1, port: {http}}}
+- protocol: thrift
+  dtab: /svc => /$/nil;
+  servers:
+  - {{ip: 127.0.0.1, port: {thrift}}}
+",
+        web.port
+    );
+    let _h = Hawser::start(&yaml, admin, 2);
+    // Successes on several connections (so both shards are likely to serve some).
+    for i in 0..12 {
+        let r = send(http, &format!("/{i}"), Some("web"), &[]);
+        assert_eq!(r.status, 200);
+    }
+    // A name that binds to nothing, a refused upstream, a malformed dtab.
+    assert_eq!(send(http, "/", Some("nowhere"), &[]).status, 502);
+    assert_eq!(send(http, "/", Some("dead"), &[]).status, 502);
+    assert_eq!(
+        send(http, "/", Some("web"), &[("l5d-dtab", "not a dtab")]).status,
+        400
+    );
+    // A Thrift call to /svc, which binds to /$/nil: a TApplicationException from hawser.
+    let mut call = Vec::new();
+    let name = b"ping";
+    let mut payload = vec![0x80, 0x01, 0x00, 0x01];
+    payload.extend_from_slice(&(name.len() as u32).to_be_bytes());
+    payload.extend_from_slice(name);
+    payload.extend_from_slice(&7u32.to_be_bytes());
+    payload.push(0); // empty args struct
+    call.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    call.extend_from_slice(&payload);
+    let reply = raw_exchange(thrift, &call, Duration::from_secs(5)).unwrap();
+    assert!(
+        reply.len() > 12 && reply[4..8] == [0x80, 0x01, 0x00, 0x03],
+        "an EXCEPTION"
+    );
+
+    let m = scrape(admin, "/metrics");
+    let req = "hawser_requests_total";
+    assert_eq!(
+        value(
+            &m,
+            req,
+            &[("router", "web"), ("service", "/svc/web"), ("class", "2xx")]
+        ),
+        12.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            req,
+            &[
+                ("router", "web"),
+                ("service", "/svc/nowhere"),
+                ("class", "5xx")
+            ]
+        ),
+        1.0,
+        "a name with no endpoints counts under its name"
+    );
+    assert_eq!(
+        value(
+            &m,
+            req,
+            &[
+                ("router", "web"),
+                ("service", "/svc/dead"),
+                ("class", "5xx")
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            req,
+            &[("router", "web"), ("service", ""), ("class", "4xx")]
+        ),
+        1.0,
+        "a request refused before it was named counts under the empty name"
+    );
+    assert_eq!(
+        value(
+            &m,
+            req,
+            &[
+                ("router", "thrift"),
+                ("service", "/svc"),
+                ("class", "exception")
+            ]
+        ),
+        1.0
+    );
+    let errs = "hawser_proxy_errors_total";
+    assert_eq!(value(&m, errs, &[("service", "/svc/web")]), 0.0);
+    assert_eq!(value(&m, errs, &[("router", "web")]), 3.0);
+    assert_eq!(value(&m, errs, &[("router", "thrift")]), 1.0);
+    // The latency histogram saw every /svc/web exchange, each well under 10 s.
+    let lat = "hawser_request_duration_seconds";
+    let web_lat = [("router", "web"), ("service", "/svc/web")];
+    assert_eq!(value(&m, &format!("{lat}_count"), &web_lat), 12.0);
+    assert_eq!(
+        value(
+            &m,
+            &format!("{lat}_bucket"),
+            &[("router", "web"), ("service", "/svc/web"), ("le", "10.0")]
+        ),
+        12.0
+    );
+    assert!(value(&m, &format!("{lat}_sum"), &web_lat) > 0.0);
+    // Per concrete name: 12 sent to the live backend, 1 failed on the dead one.
+    let live = format!("/$/inet/127.0.0.1/{}", web.port);
+    let down = format!("/$/inet/127.0.0.1/{dead}");
+    assert_eq!(
+        value(&m, "hawser_client_requests_total", &[("client", &live)]),
+        12.0
+    );
+    assert_eq!(
+        value(&m, "hawser_client_failures_total", &[("client", &live)]),
+        0.0
+    );
+    assert_eq!(
+        value(&m, "hawser_client_failures_total", &[("client", &down)]),
+        1.0
+    );
+    // Every request above came on its own connection; all are closed or idle by now.
+    assert!(value(&m, "hawser_connections_total", &[("router", "web")]) >= 15.0);
+    assert_eq!(value(&m, "hawser_shards", &[]), 2.0);
+    assert_eq!(value(&m, "hawser_shards_answered", &[]), 2.0);
+    assert!(value(&m, "hawser_upstream_connects_total", &[("router", "web")]) >= 1.0);
+    assert!(value(&m, "process_resident_memory_bytes", &[]) > 1e6);
+    assert!(value(&m, "process_open_fds", &[]) > 3.0);
+    assert!(value(&m, "process_cpu_seconds_total", &[]) > 0.0);
+
+    // The telemeter's path serves the same metrics under its prefix.
+    let p = scrape(admin, "/prom");
+    assert_eq!(
+        value(
+            &p,
+            "l5d_hawser_requests_total",
+            &[("service", "/svc/web"), ("class", "2xx")]
+        ),
+        12.0
+    );
+    assert_eq!(value(&p, "hawser_requests_total", &[]), 0.0);
+}
+
+#[test]
+fn open_connections_are_a_gauge() {
+    let web = Backend::start("web");
+    let (admin, http) = (free_port(), free_port());
+    let yaml = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}\nrouters:\n- protocol: http\n  dtab: /svc => /$/inet/127.0.0.1/{};\n  servers:\n  - {{ip: 127.0.0.1, port: {http}}}\n",
+        web.port
+    );
+    let _h = Hawser::start(&yaml, admin, 1);
+    let held: Vec<_> = (0..5)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", http)).unwrap())
+        .collect();
+    let open = || {
+        value(
+            &scrape(admin, "/metrics"),
+            "hawser_connections_open",
+            &[("router", "http")],
+        )
+    };
+    assert!(
+        eventually(Duration::from_secs(5), || open() == 5.0),
+        "{}",
+        open()
+    );
+    drop(held);
+    assert!(
+        eventually(Duration::from_secs(5), || open() == 0.0),
+        "{}",
+        open()
+    );
+}
