@@ -123,30 +123,34 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 #[derive(Debug)]
 struct Scrape(Merged);
 
-fn counter(
+type Labels = Vec<(&'static str, String)>;
+
+/// One metric family: a descriptor, then one sample per row (its labels and value). Nothing
+/// when there are no rows.
+fn family<M: EncodeMetric>(
     enc: &mut DescriptorEncoder<'_>,
     name: &str,
     help: &str,
-    rows: impl Iterator<Item = (Vec<(&'static str, String)>, u64)>,
+    unit: Option<&Unit>,
+    rows: impl IntoIterator<Item = (Labels, M)>,
 ) -> fmt::Result {
-    let mut fam = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (labels, v) in rows {
-        ConstCounter::new(v).encode(fam.encode_family(&labels)?)?;
+    let mut rows = rows.into_iter().peekable();
+    let Some((_, first)) = rows.peek() else {
+        return Ok(());
+    };
+    let mut fam = enc.encode_descriptor(name, help, unit, first.metric_type())?;
+    for (labels, m) in rows {
+        m.encode(fam.encode_family(&labels)?)?;
     }
     Ok(())
 }
 
-fn gauge(
-    enc: &mut DescriptorEncoder<'_>,
-    name: &str,
-    help: &str,
-    rows: impl Iterator<Item = (Vec<(&'static str, String)>, i64)>,
-) -> fmt::Result {
-    let mut fam = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
-    for (labels, v) in rows {
-        ConstGauge::new(v).encode(fam.encode_family(&labels)?)?;
-    }
-    Ok(())
+fn counter(v: u64) -> ConstCounter<u64> {
+    ConstCounter::new(v)
+}
+
+fn gauge(v: u64) -> ConstGauge<i64> {
+    ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX))
 }
 
 fn router(label: &str) -> Vec<(&'static str, String)> {
@@ -177,10 +181,11 @@ impl Collector for Scrape {
                     .map(move |(n, c): &(String, ClientSnap)| (r.as_str(), n, c))
             })
         };
-        counter(
+        family(
             &mut enc,
             "hawser_requests",
             "Finished exchanges per logical name and class",
+            None,
             services().flat_map(|(r, n, s)| {
                 s.by_class
                     .iter()
@@ -188,15 +193,16 @@ impl Collector for Scrape {
                     .filter(|(_, v)| **v > 0)
                     .map(move |(i, v)| {
                         let labels = with(with(router(r), "service", n), "class", CLASSES[i]);
-                        (labels, *v)
+                        (labels, counter(*v))
                     })
             }),
         )?;
-        counter(
+        family(
             &mut enc,
             "hawser_proxy_errors",
             "Exchanges hawser answered itself (l5d-err, or a Thrift TApplicationException of its own)",
-            services().map(|(r, n, s)| (with(router(r), "service", n), s.proxy_errors)),
+            None,
+            services().map(|(r, n, s)| (with(router(r), "service", n), counter(s.proxy_errors))),
         )?;
         {
             let mut fam = enc.encode_descriptor(
@@ -220,55 +226,61 @@ impl Collector for Scrape {
                     .encode_histogram::<NoLabelSet>(sum, count, &buckets, None)?;
             }
         }
-        counter(
+        family(
             &mut enc,
             "hawser_client_requests",
             "Requests sent to a concrete name's endpoints",
-            clients().map(|(r, n, c)| (with(router(r), "client", n), c.requests)),
+            None,
+            clients().map(|(r, n, c)| (with(router(r), "client", n), counter(c.requests))),
         )?;
-        counter(
+        family(
             &mut enc,
             "hawser_client_failures",
             "Requests a concrete name's endpoint failed (connect, I/O or protocol error)",
-            clients().map(|(r, n, c)| (with(router(r), "client", n), c.failures)),
+            None,
+            clients().map(|(r, n, c)| (with(router(r), "client", n), counter(c.failures))),
         )?;
-        counter(
+        family(
             &mut enc,
             "hawser_connections",
             "Downstream connections accepted",
-            routers.iter().map(|(r, s)| (router(r), s.connections)),
+            None,
+            routers
+                .iter()
+                .map(|(r, s)| (router(r), counter(s.connections))),
         )?;
-        gauge(
+        family(
             &mut enc,
             "hawser_connections_open",
             "Downstream connections open",
-            routers.iter().map(|(r, s)| {
-                (
-                    router(r),
-                    i64::try_from(s.connections_open).unwrap_or(i64::MAX),
-                )
-            }),
+            None,
+            routers
+                .iter()
+                .map(|(r, s)| (router(r), gauge(s.connections_open))),
         )?;
-        counter(
+        family(
             &mut enc,
             "hawser_upstream_connects",
             "Upstream connections opened",
-            routers.iter().map(|(r, s)| (router(r), s.connects)),
+            None,
+            routers
+                .iter()
+                .map(|(r, s)| (router(r), counter(s.connects))),
         )?;
-        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-        gauge(
+        family(
             &mut enc,
             "hawser_shards",
             "Shards (pinned event loops) running",
-            std::iter::once((Vec::new(), n(self.0.shards))),
+            None,
+            [(Labels::new(), gauge(self.0.shards as u64))],
         )?;
-        gauge(
+        family(
             &mut enc,
             "hawser_shards_answered",
             "Shards whose counters this scrape includes",
-            std::iter::once((Vec::new(), n(self.0.answered))),
-        )?;
-        Ok(())
+            None,
+            [(Labels::new(), gauge(self.0.answered as u64))],
+        )
     }
 }
 
@@ -281,45 +293,42 @@ impl Collector for Process {
         let Some(p) = process_stats() else {
             return Ok(());
         };
-        {
-            let fam = enc.encode_descriptor(
-                "process_cpu",
-                "User and system CPU time spent",
-                Some(&Unit::Seconds),
-                MetricType::Counter,
-            )?;
-            ConstCounter::new(p.cpu_seconds).encode(fam)?;
-        }
-        {
-            let fam = enc.encode_descriptor(
-                "process_resident_memory",
-                "Resident memory size",
-                Some(&Unit::Bytes),
-                MetricType::Gauge,
-            )?;
-            ConstGauge::new(p.rss_bytes).encode(fam)?;
-        }
-        gauge(
+        let none = Labels::new;
+        family(
+            &mut enc,
+            "process_cpu",
+            "User and system CPU time spent",
+            Some(&Unit::Seconds),
+            [(none(), ConstCounter::new(p.cpu_seconds))],
+        )?;
+        family(
+            &mut enc,
+            "process_resident_memory",
+            "Resident memory size",
+            Some(&Unit::Bytes),
+            [(none(), gauge(p.rss_bytes))],
+        )?;
+        family(
             &mut enc,
             "process_open_fds",
             "Open file descriptors",
-            std::iter::once((Vec::new(), p.open_fds)),
+            None,
+            [(none(), gauge(p.open_fds))],
         )?;
-        let fam = enc.encode_descriptor(
+        family(
+            &mut enc,
             "process_start_time",
             "Start time of the process since the Unix epoch",
             Some(&Unit::Seconds),
-            MetricType::Gauge,
-        )?;
-        ConstGauge::new(p.start_time).encode(fam)?;
-        Ok(())
+            [(none(), ConstGauge::new(p.start_time))],
+        )
     }
 }
 
 struct ProcessStats {
     cpu_seconds: f64,
-    rss_bytes: i64,
-    open_fds: i64,
+    rss_bytes: u64,
+    open_fds: u64,
     start_time: f64,
 }
 
@@ -345,8 +354,8 @@ fn process_stats() -> Option<ProcessStats> {
     let open_fds = std::fs::read_dir("/proc/self/fd").ok()?.count();
     Some(ProcessStats {
         cpu_seconds: (field(14)? + field(15)?) as f64 / hz,
-        rss_bytes: i64::try_from(field(24)? * page).ok()?,
-        open_fds: i64::try_from(open_fds).ok()?,
+        rss_bytes: field(24)? * page,
+        open_fds: open_fds as u64,
         start_time: now - uptime + field(22)? as f64 / hz,
     })
 }
