@@ -70,6 +70,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conn;
 mod decoder;
 mod encode;
 mod error;
@@ -86,6 +87,10 @@ pub use frame::{
     Continuation, Data, Frame, FrameHeader, FrameType, GoAway, Headers, Ping, Priority,
     PrioritySpec, PushPromise, RstStream, Settings, SettingsId, WindowUpdate,
 };
+pub use conn::fields::{Malformed, RequestHead};
+pub use conn::stream::StreamState;
+pub use conn::{Config, Connection, ConnectionError, Event, SendError, Side};
+pub use hawser_hpack::Field;
 pub use window::Window;
 
 /// A stream identifier (31 bits; 0 is the connection).
