@@ -80,6 +80,9 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use conn::fields::{Malformed, RequestHead};
+pub use conn::stream::StreamState;
+pub use conn::{Config, Connection, ConnectionError, Event, SendError, Side};
 pub use decoder::{Decoder, Role};
 pub use encode::{encode_headers, encode_push_promise};
 pub use error::{Error, ErrorCode, ErrorKind};
@@ -87,9 +90,6 @@ pub use frame::{
     Continuation, Data, Frame, FrameHeader, FrameType, GoAway, Headers, Ping, Priority,
     PrioritySpec, PushPromise, RstStream, Settings, SettingsId, WindowUpdate,
 };
-pub use conn::fields::{Malformed, RequestHead};
-pub use conn::stream::StreamState;
-pub use conn::{Config, Connection, ConnectionError, Event, SendError, Side};
 pub use hawser_hpack::Field;
 pub use window::Window;
 

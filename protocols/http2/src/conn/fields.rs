@@ -147,8 +147,9 @@ pub(crate) fn check_regular(name: &[u8], value: &[u8]) -> Result<(), Malformed> 
     }
     check_value(value)?;
     match name {
-        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding"
-        | b"upgrade" => Err(Malformed::ConnectionSpecific),
+        b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade" => {
+            Err(Malformed::ConnectionSpecific)
+        }
         // "The only exception to this is the TE header field, which MAY be present in an
         // HTTP/2 request; when it is, it MUST NOT contain any value other than "trailers"."
         b"te" if value != b"trailers" => Err(Malformed::InvalidTe),
@@ -294,9 +295,7 @@ pub(crate) fn content_length(fields: &[Field]) -> Result<Option<u64>, Malformed>
         if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
             return Err(Malformed::InvalidContentLength);
         }
-        let n = v
-            .iter()
-            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        let n = v.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
         if found.is_some_and(|m| m != n) {
             return Err(Malformed::InvalidContentLength);
         }

@@ -519,7 +519,10 @@ impl Connection {
     fn add_reset_debt(&mut self) -> Result<(), Fault> {
         self.reset_debt += 1;
         if self.reset_debt > self.config.max_reset_debt {
-            return Err(Fault::Conn(ErrorCode::EnhanceYourCalm, "too many stream resets"));
+            return Err(Fault::Conn(
+                ErrorCode::EnhanceYourCalm,
+                "too many stream resets",
+            ));
         }
         Ok(())
     }

@@ -125,7 +125,8 @@ impl Connection {
                     .map(|(&id, _)| id)
                     .collect();
                 for id in open {
-                    self.events.push_back(Event::WindowOpen { stream: Some(id) });
+                    self.events
+                        .push_back(Event::WindowOpen { stream: Some(id) });
                 }
             }
         }
@@ -230,7 +231,8 @@ impl Connection {
             ));
         }
         if s.local_head && !s.local_end && s.send.available() > 0 {
-            self.events.push_back(Event::WindowOpen { stream: Some(id) });
+            self.events
+                .push_back(Event::WindowOpen { stream: Some(id) });
         }
         Ok(())
     }
@@ -309,7 +311,10 @@ impl Connection {
     /// DATA on a stream not in the table (section 5.1).
     fn data_without_stream(&mut self, id: StreamId) -> Result<(), Fault> {
         if self.is_idle(id) {
-            return Err(Fault::Conn(ErrorCode::ProtocolError, "DATA on an idle stream"));
+            return Err(Fault::Conn(
+                ErrorCode::ProtocolError,
+                "DATA on an idle stream",
+            ));
         }
         match self.closed.get(id) {
             // "An endpoint MUST ignore frames that it receives on closed streams after it has
@@ -455,7 +460,8 @@ impl Connection {
             Event::HeadersTooLarge { stream: id }
         } else {
             let head = fields::parse_request(list).map_err(|m| malformed(id, m))?;
-            s.content_length = fields::content_length(&head.fields).map_err(|m| malformed(id, m))?;
+            s.content_length =
+                fields::content_length(&head.fields).map_err(|m| malformed(id, m))?;
             if end_stream && s.content_length.is_some_and(|n| n != 0) {
                 return Err(malformed(id, Malformed::ContentLengthMismatch));
             }
@@ -592,7 +598,12 @@ impl Connection {
         }
         self.conn_unreleased -= n;
         self.conn_pending_update = self.conn_pending_update.saturating_add(n as u32);
-        let threshold = (self.config.connection_window_size.max(crate::DEFAULT_INITIAL_WINDOW_SIZE) / 2).max(1);
+        let threshold = (self
+            .config
+            .connection_window_size
+            .max(crate::DEFAULT_INITIAL_WINDOW_SIZE)
+            / 2)
+        .max(1);
         if self.conn_pending_update >= threshold
             && self.conn_recv.release(self.conn_pending_update).is_ok()
         {
