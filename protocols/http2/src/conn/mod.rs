@@ -44,6 +44,32 @@
 //! - Field blocks: at most [`Config::max_header_block`] bytes (default 64 KiB, checked on frame
 //!   headers by the frame decoder) and at most [`MAX_CONTINUATIONS`] CONTINUATION frames each;
 //!   either past: ENHANCE_YOUR_CALM.
+//!
+//! # Example: a request and its response, between two connections in memory
+//!
+//! ```
+//! use hawser_http2::{Config, Connection, Event, Field, RequestHead, Side};
+//!
+//! let mut client = Connection::new(Side::Client, Config::default());
+//! let mut server = Connection::new(Side::Server, Config::default());
+//! let id = client.send_request(&RequestHead::new("GET", "https", "example.com", "/"), true)?;
+//!
+//! server.receive(&mut client.take_output())?;
+//! while let Some(event) = server.poll_event() {
+//!     if let Event::Request { stream, head, .. } = event {
+//!         assert_eq!(head.path.as_deref(), Some(&b"/"[..]));
+//!         server.send_response(stream, 200, &[Field::new("content-type", "text/plain")], false)?;
+//!         server.send_data(stream, b"hello", true)?;
+//!     }
+//! }
+//!
+//! client.receive(&mut server.take_output())?;
+//! let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
+//! assert!(events.iter().any(|e| matches!(e, Event::Response { status: 200, .. })));
+//! assert!(events.iter().any(|e| matches!(e, Event::Data { stream, data, end_stream: true }
+//!     if *stream == id && data == "hello")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod recv;
 mod send;

@@ -225,16 +225,18 @@ impl Connection {
 
     /// Starts a graceful shutdown: GOAWAY with the highest stream the peer opened, so streams
     /// already accepted finish and new ones are refused. May be sent again (with a new code,
-    /// the same last stream).
+    /// the same last stream). `debug` is cut to what fits one frame.
     pub fn go_away(&mut self, code: ErrorCode, debug: &[u8]) {
         if self.failed.is_some() {
             return;
         }
         let last = self.goaway_sent.unwrap_or(self.last_peer_id);
+        // The frame must fit the peer's SETTINGS_MAX_FRAME_SIZE: longer debug data is cut.
+        let keep = debug.len().min(self.peer.max_frame_size as usize - 8);
         GoAway {
             last_stream_id: last,
             code,
-            debug_data: Bytes::copy_from_slice(debug),
+            debug_data: Bytes::copy_from_slice(&debug[..keep]),
         }
         .encode(&mut self.out);
         self.goaway_sent = Some(last);
