@@ -342,3 +342,18 @@ fn sec8_6_server_refuses_to_send_101_and_1xx_with_end_stream() {
     );
     assert!(s.send_response(1, 200, &[], true).is_ok());
 }
+
+#[test]
+fn sec6_5_2_response_header_list_over_our_limit_is_an_event() {
+    let (mut c, mut raw) = raw_client(true);
+    let big = "v".repeat(17 * 1024);
+    raw.headers(1, &[(":status", "200"), ("x-big", &big)], false);
+    raw.data(1, b"dropped", true);
+    raw.send(&mut c).unwrap();
+    assert_eq!(drain(&mut c), vec![Event::HeadersTooLarge { stream: 1 }]);
+    assert_eq!(
+        c.active_streams(),
+        0,
+        "the response ended; its DATA was dropped"
+    );
+}

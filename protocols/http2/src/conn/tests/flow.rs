@@ -280,3 +280,28 @@ fn sec6_9_window_update_policy_half_the_window() {
     s.release_received(1, 1 << 30);
     assert!(out_frames(&mut s).is_empty());
 }
+
+#[test]
+fn sec3_4_preface_settings_and_connection_window() {
+    let mut c = Connection::new(crate::Side::Client, Config::default());
+    assert!(c.take_output().starts_with(crate::PREFACE));
+    let mut c = Connection::new(crate::Side::Client, Config::default());
+    let frames = out_frames(&mut c);
+    assert_eq!(
+        frames,
+        vec![
+            Frame::Settings(Settings {
+                header_table_size: Some(4096),
+                enable_push: Some(false),
+                max_concurrent_streams: Some(100),
+                initial_window_size: Some(256 * 1024),
+                max_frame_size: Some(16_384),
+                max_header_list_size: Some(16 * 1024),
+                ..Settings::default()
+            }),
+            Frame::WindowUpdate(WindowUpdate::new(0, 1024 * 1024 - 65_535)),
+        ]
+    );
+    let mut s = Connection::new(crate::Side::Server, Config::default());
+    assert!(matches!(&out_frames(&mut s)[0], Frame::Settings(st) if st.enable_push.is_none()));
+}
