@@ -1,10 +1,10 @@
-//! Sans-IO HTTP/2 frame layer for hawser (RFC 9113).
+//! Sans-IO HTTP/2 for hawser (RFC 9113): the frame layer and, on top of it, the connection
+//! layer ([`Connection`]).
 //!
-//! This crate turns bytes into HTTP/2 frames and frames into bytes. It never touches a socket,
-//! a runtime or a clock: a driver reads into a `BytesMut`, hands it to a [`Decoder`], acts on
-//! the [`Frame`]s that come out, and writes what the encoders append to its output buffer.
+//! Neither touches a socket, a runtime or a clock: a driver reads into a `BytesMut`, hands it
+//! over, acts on what comes out, and writes what was appended to the output buffer.
 //!
-//! What it does:
+//! The frame layer:
 //! - the 9-byte [`FrameHeader`] and every frame type of RFC 9113 section 6 ([`Data`],
 //!   [`Headers`], [`Priority`], [`RstStream`], [`Settings`], [`PushPromise`], [`Ping`],
 //!   [`GoAway`], [`WindowUpdate`], [`Continuation`]), each with `load` and `encode`, enforcing
@@ -22,13 +22,20 @@
 //! carry on), each with an [`ErrorKind`] that names the rule and maps to its RFC 9113 section 7
 //! [`ErrorCode`].
 //!
-//! What it deliberately does not do: HPACK (field blocks are opaque bytes here; see the hpack
-//! crate), stream states (idle, open, half-closed, closed; section 5.1), stream-id ordering,
-//! concurrency limits, applying SETTINGS, deciding when to send WINDOW_UPDATE, and priority
-//! scheduling. Those belong to the connection driver that sits on top of this layer, which also
-//! owns time (SETTINGS and PING timeouts). hawser does not speak HTTP/2 yet.
+//! The connection layer ([`conn`]: [`Connection`], [`Config`], [`Event`]) is what a router
+//! drives, in the manner of Python's `h2`: bytes in ([`Connection::receive`]), [`Event`]s out
+//! (requests, responses, DATA, trailers, resets, window openings, GOAWAY), send methods for
+//! requests, responses, DATA within the flow-control windows, trailers, resets and GOAWAY, and
+//! the bytes to write ([`Connection::take_output`]). It uses the hpack crate for field blocks
+//! and owns stream states and id ordering (section 5.1), both concurrency limits, SETTINGS in
+//! both directions, flow control and the WINDOW_UPDATE policy, message validation (sections
+//! 8.1-8.3), GOAWAY, and the limits against rapid reset and reply floods; see [`conn`].
 //!
-//! # Flow for a driver
+//! What the crate deliberately does not do: priority scheduling (PRIORITY is parsed and
+//! ignored), server push (never sent, refused when received), and time (SETTINGS and PING
+//! timeouts are the driver's). hawser's router does not speak HTTP/2 yet.
+//!
+//! # Flow for a driver of the frame layer alone
 //!
 //! 1. Make a [`Decoder::server`] (or [`Decoder::client`]). Write your own preface: a client
 //!    writes [`PREFACE`] then a [`Settings`] frame; a server writes a [`Settings`] frame.
@@ -70,6 +77,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conn;
 mod decoder;
 mod encode;
 mod error;
@@ -79,6 +87,9 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+pub use conn::fields::{Malformed, RequestHead};
+pub use conn::stream::StreamState;
+pub use conn::{Config, Connection, ConnectionError, Event, SendError, Side};
 pub use decoder::{Decoder, Role};
 pub use encode::{encode_headers, encode_push_promise};
 pub use error::{Error, ErrorCode, ErrorKind};
@@ -86,6 +97,7 @@ pub use frame::{
     Continuation, Data, Frame, FrameHeader, FrameType, GoAway, Headers, Ping, Priority,
     PrioritySpec, PushPromise, RstStream, Settings, SettingsId, WindowUpdate,
 };
+pub use hawser_hpack::Field;
 pub use window::Window;
 
 /// A stream identifier (31 bits; 0 is the connection).
