@@ -42,7 +42,8 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{Diagnostic, Severity};
 pub use spanned::{Position, Spanned};
 pub use types::{
-    AdminConfig, ByteSize, ClientConfig, Config, FsNamerConfig, IdentifierConfig, NamerConfig,
+    AdminConfig, ByteSize, ClientConfig, Config, FsNamerConfig, H2Settings, IdentifierConfig,
+    NamerConfig,
     PoolConfig, PrometheusConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig,
     ThriftRouterConfig,
 };

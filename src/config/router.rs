@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    ByteSize, ClientConfig, IdentifierConfig, PoolConfig, Protocol, RouterConfig, ServerConfig,
-    ThriftRouterConfig,
+    ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol, RouterConfig,
+    ServerConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -67,6 +67,7 @@ pub(crate) fn routers(
         let typed = match protocol {
             "http" => Some(Protocol::Http),
             "thrift" => Some(Protocol::Thrift),
+            "h2" => Some(Protocol::H2),
             _ => None,
         };
         if let Some(protocol) = typed {
@@ -156,22 +157,23 @@ fn typed_router(
 ) -> Option<RouterConfig> {
     let own = schema::router_protocol_keys(protocol.name());
     let f = ctx.keys(item, path, &[schema::ROUTER_COMMON, own], true)?;
-    let http = protocol == Protocol::Http;
     let mut r = RouterConfig {
         protocol,
         label: protocol.name().into(),
         dtab: Spanned::new(String::new(), item.pos),
         dst_prefix: Spanned::new("/svc".into(), item.pos),
-        identifiers: if http {
-            vec![IdentifierConfig::default()]
-        } else {
-            Vec::new()
+        identifiers: match protocol {
+            Protocol::Http => vec![IdentifierConfig::default()],
+            Protocol::H2 => vec![IdentifierConfig::HeaderToken {
+                header: ":authority".into(),
+            }],
+            Protocol::Thrift => Vec::new(),
         },
         servers: Vec::new(),
         max_initial_line: ByteSize::kib(4),
         max_headers: ByteSize::kib(8),
         client: ClientConfig::default(),
-        thrift: (!http).then(ThriftRouterConfig::default),
+        thrift: (protocol == Protocol::Thrift).then(ThriftRouterConfig::default),
     };
     if let Some(e) = f.get("label")
         && let Value::Scalar(s) = &e.value.value
@@ -209,7 +211,11 @@ fn typed_router(
         }
     }
     if let Some(e) = f.get("identifier") {
-        r.identifiers = identifiers(ctx, &e.value, &child(path, "identifier"));
+        let defaults = r.identifiers.clone();
+        r.identifiers = identifiers(ctx, &e.value, &child(path, "identifier"), protocol);
+        if r.identifiers.is_empty() {
+            r.identifiers = defaults;
+        }
     }
     if let Some(thrift) = &mut r.thrift {
         if let Some(e) = f.get("thriftMethodInDst")
@@ -263,7 +269,12 @@ fn typed_router(
     Some(r)
 }
 
-fn identifiers(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<IdentifierConfig> {
+fn identifiers(
+    ctx: &mut Ctx<'_>,
+    node: &Node,
+    path: &str,
+    protocol: Protocol,
+) -> Vec<IdentifierConfig> {
     let one = std::slice::from_ref(node);
     let (items, indexed) = match &node.value {
         Value::Seq(items) => (items.as_slice(), true),
@@ -283,14 +294,67 @@ fn identifiers(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<IdentifierConf
         } else {
             path.to_string()
         };
-        if let Some(id) = identifier(ctx, item, &p) {
+        let id = if protocol == Protocol::H2 {
+            h2_identifier(ctx, item, &p)
+        } else {
+            identifier(ctx, item, &p)
+        };
+        if let Some(id) = id {
             out.push(id);
         }
     }
-    if out.is_empty() {
-        out.push(IdentifierConfig::default());
-    }
     out
+}
+
+/// An h2 router's identifier: `io.l5d.header.token` (default header `:authority`),
+/// `io.l5d.header.path` (default header `:path`, `segments` optional) and `io.l5d.header`.
+fn h2_identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<IdentifierConfig> {
+    let (kind, kind_pos) = ctx.kind(node, path, "identifier")?;
+    let table: Keys = match kind {
+        "io.l5d.header.token" => schema::IDENT_HEADER_TOKEN,
+        "io.l5d.header.path" => schema::IDENT_HEADER_PATH,
+        "io.l5d.header" => schema::IDENT_HEADER,
+        k => {
+            ctx.unsupported_kind_of(k, kind_pos, path, "identifier", kinds::H2_IDENTIFIERS);
+            return None;
+        }
+    };
+    let f = ctx.keys(node, path, &[table], true)?;
+    let header = |ctx: &mut Ctx<'_>, default: &str| -> Option<String> {
+        let Some(e) = f.get("header") else {
+            return Some(default.to_string());
+        };
+        let p = child(path, "header");
+        let h = ctx.string(&e.value, &p)?;
+        let name = h.strip_prefix(':').unwrap_or(h);
+        if name.is_empty() || !name.bytes().all(is_tchar) {
+            ctx.error(
+                e.value.pos,
+                &p,
+                format!("`{p}` must be an HTTP/2 field name, found `{h}`"),
+            );
+            return None;
+        }
+        Some(h.to_ascii_lowercase())
+    };
+    Some(match kind {
+        "io.l5d.header.token" => IdentifierConfig::HeaderToken {
+            header: header(ctx, ":authority")?,
+        },
+        "io.l5d.header" => IdentifierConfig::Header {
+            header: header(ctx, "l5d-name")?,
+        },
+        _ => {
+            let segments = match f.get("segments") {
+                Some(e) => Some(ctx.int(&e.value, &child(path, "segments"), 1..=1000)?),
+                None => None,
+            };
+            IdentifierConfig::HeaderPath {
+                header: header(ctx, ":path")?,
+                segments: segments.and_then(|n| NonZeroUsize::new(n as usize)),
+            }
+        }
+    })
 }
 
 fn identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<IdentifierConfig> {
@@ -397,6 +461,22 @@ fn thrift_framed(ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, path: &str) {
     }
 }
 
+/// The HTTP/2 settings keys of an h2 server or client.
+fn h2_settings(ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, path: &str) -> H2Settings {
+    let mut h = H2Settings::default();
+    let int = |ctx: &mut Ctx<'_>, key: &str, range: std::ops::RangeInclusive<i128>| {
+        f.get(key)
+            .and_then(|e| ctx.int(&e.value, &child(path, key), range))
+            .map(|v| v as u32)
+    };
+    h.max_concurrent_streams = int(ctx, "maxConcurrentStreamsPerConnection", 1..=1_000_000);
+    h.initial_stream_window = int(ctx, "initialStreamWindowBytes", 1..=0x7fff_ffff);
+    h.max_frame = int(ctx, "maxFrameBytes", 16_384..=16_777_215);
+    h.max_header_list = int(ctx, "maxHeaderListBytes", 1..=16 << 20);
+    h.header_table = int(ctx, "headerTableBytes", 0..=1 << 20);
+    h
+}
+
 fn servers(
     ctx: &mut Ctx<'_>,
     node: &Node,
@@ -420,6 +500,7 @@ fn servers(
         let own = match protocol {
             Protocol::Http => schema::SERVER_HTTP,
             Protocol::Thrift => schema::SERVER_THRIFT,
+            Protocol::H2 => schema::SERVER_H2,
         };
         let Some(f) = ctx.keys(item, &p, &[schema::SERVER_COMMON, own], true) else {
             continue;
@@ -431,6 +512,7 @@ fn servers(
             ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             port: protocol.default_port(),
             clear_context: false,
+            h2: (protocol == Protocol::H2).then(|| h2_settings(ctx, &f, &p)),
         };
         let mut ok = true;
         if let Some(e) = f.get("ip") {
@@ -467,10 +549,14 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
     let own = match protocol {
         Protocol::Http => schema::CLIENT_HTTP,
         Protocol::Thrift => schema::CLIENT_THRIFT,
+        Protocol::H2 => schema::CLIENT_H2,
     };
     let Some(f) = ctx.keys(node, path, &[schema::CLIENT_COMMON, own], true) else {
         return c;
     };
+    if protocol == Protocol::H2 {
+        c.h2 = Some(h2_settings(ctx, &f, path));
+    }
     if protocol == Protocol::Thrift {
         thrift_framed(ctx, &f, path);
         if let Some(e) = f.get("attemptTTwitterUpgrade") {

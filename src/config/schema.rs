@@ -124,7 +124,7 @@ pub(crate) const ROUTER_HTTP: Keys = &[
 ];
 
 pub(crate) const ROUTER_H2: Keys = &[
-    ("identifier", U),
+    ("identifier", S),
     ("loggers", U),
     ("requestAuthorizers", U),
     ("tracePropagator", U),
@@ -163,6 +163,16 @@ pub(crate) const SERVER_HTTP: Keys = &[
     ("engine", U),
 ];
 
+/// An h2 server's keys (linkerd's `H2ServerConfig`).
+pub(crate) const SERVER_H2: Keys = &[
+    ("maxConcurrentStreamsPerConnection", S),
+    ("initialStreamWindowBytes", S),
+    ("maxFrameBytes", S),
+    ("maxHeaderListBytes", S),
+    ("headerTableBytes", S),
+    ("windowUpdateRatio", U),
+];
+
 /// A thrift server's keys. `thriftProtocol` was a server key in older linkerd releases (the
 /// router's in 1.x); both places are read.
 pub(crate) const SERVER_THRIFT: Keys = &[("thriftFramed", S), ("thriftProtocol", S)];
@@ -187,6 +197,16 @@ pub(crate) const CLIENT_COMMON: Keys = &[
 ];
 
 pub(crate) const CLIENT_HTTP: Keys = &[("forwardClientCert", U), ("engine", U)];
+
+/// An h2 client's keys (linkerd's `H2ClientConfig`).
+pub(crate) const CLIENT_H2: Keys = &[
+    ("initialStreamWindowBytes", S),
+    ("maxFrameBytes", S),
+    ("maxHeaderListBytes", S),
+    ("headerTableBytes", S),
+    ("windowUpdateRatio", U),
+    ("forwardClientCert", U),
+];
 
 pub(crate) const CLIENT_THRIFT: Keys = &[
     ("thriftFramed", S),
@@ -218,6 +238,7 @@ pub(crate) const IDENT_HEADER_TOKEN: Keys = &[("kind", S), ("header", S)];
 pub(crate) const IDENT_METHOD_AND_HOST: Keys = &[("kind", S), ("httpUriInDst", S)];
 pub(crate) const IDENT_PATH: Keys = &[("kind", S), ("segments", S), ("consume", S)];
 pub(crate) const IDENT_HEADER: Keys = &[("kind", S), ("header", S)];
+pub(crate) const IDENT_HEADER_PATH: Keys = &[("kind", S), ("header", S), ("segments", S)];
 
 /// The kinds of each pluggable section that linkerd 1.x ships.
 pub(crate) mod kinds {
@@ -249,6 +270,15 @@ pub(crate) mod kinds {
 
     /// Identifiers only h2 routers have.
     pub(crate) const H2_ONLY_IDENTIFIERS: &[&str] = &["io.l5d.header.path"];
+
+    /// What an h2 router may name requests with (linkerd's `H2IdentifierConfig` kinds).
+    pub(crate) const H2_IDENTIFIERS: &[&str] = &[
+        "io.l5d.header.token",
+        "io.l5d.header.path",
+        "io.l5d.header",
+        "io.l5d.ingress",
+        "io.l5d.k8s.istio",
+    ];
 
     pub(crate) const INTERPRETERS: &[&str] = &[
         "default",
@@ -315,9 +345,11 @@ mod tests {
             SERVER_COMMON,
             SERVER_HTTP,
             SERVER_THRIFT,
+            SERVER_H2,
             CLIENT_COMMON,
             CLIENT_HTTP,
             CLIENT_THRIFT,
+            CLIENT_H2,
             POOL,
             SERVICE_COMMON,
             INTERPRETER,
@@ -332,6 +364,8 @@ mod tests {
             (ROUTER_COMMON, ROUTER_HTTP),
             (SERVER_COMMON, SERVER_HTTP),
             (SERVER_COMMON, SERVER_THRIFT),
+            (SERVER_COMMON, SERVER_H2),
+            (CLIENT_COMMON, CLIENT_H2),
             (CLIENT_COMMON, CLIENT_HTTP),
             (CLIENT_COMMON, CLIENT_THRIFT),
             (ROUTER_COMMON, ROUTER_THRIFT),

@@ -123,6 +123,8 @@ pub enum Protocol {
     Http,
     #[serde(rename = "thrift")]
     Thrift,
+    #[serde(rename = "h2")]
+    H2,
 }
 
 impl Protocol {
@@ -131,14 +133,16 @@ impl Protocol {
         match self {
             Protocol::Http => "http",
             Protocol::Thrift => "thrift",
+            Protocol::H2 => "h2",
         }
     }
 
-    /// A server's default port: linkerd's 4140 for http, 4114 for thrift.
+    /// A server's default port: linkerd's 4140 for http, 4114 for thrift, 4142 for h2.
     pub fn default_port(self) -> u16 {
         match self {
             Protocol::Http => 4140,
             Protocol::Thrift => 4114,
+            Protocol::H2 => 4142,
         }
     }
 }
@@ -207,6 +211,14 @@ pub enum IdentifierConfig {
     /// `io.l5d.header`: a header whose value is a path; `header` default `l5d-name`.
     #[serde(rename = "io.l5d.header")]
     Header { header: String },
+    /// `io.l5d.header.path` (h2): the first `segments` segments (all when absent) of the path
+    /// in `header` (default `:path`); gRPC's `/pkg.Service/Method` with `segments: 1` names
+    /// `/svc/pkg.Service`.
+    #[serde(rename = "io.l5d.header.path")]
+    HeaderPath {
+        header: String,
+        segments: Option<NonZeroUsize>,
+    },
 }
 
 impl Default for IdentifierConfig {
@@ -228,6 +240,29 @@ pub struct ServerConfig {
     /// (an untrusted edge).
     #[serde(rename = "clearContext")]
     pub clear_context: bool,
+    /// An h2 server's HTTP/2 settings (`None` for other protocols).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub h2: Option<H2Settings>,
+}
+
+/// HTTP/2 settings of an h2 server or client (linkerd's keys); `None`: hawser's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct H2Settings {
+    /// `maxConcurrentStreamsPerConnection` (servers; default 1000).
+    #[serde(rename = "maxConcurrentStreamsPerConnection")]
+    pub max_concurrent_streams: Option<u32>,
+    /// `initialStreamWindowBytes` (default 256 KiB).
+    #[serde(rename = "initialStreamWindowBytes")]
+    pub initial_stream_window: Option<u32>,
+    /// `maxFrameBytes` (default 16 KiB).
+    #[serde(rename = "maxFrameBytes")]
+    pub max_frame: Option<u32>,
+    /// `maxHeaderListBytes` (default 16 KiB).
+    #[serde(rename = "maxHeaderListBytes")]
+    pub max_header_list: Option<u32>,
+    /// `headerTableBytes` (default 4 KiB).
+    #[serde(rename = "headerTableBytes")]
+    pub header_table: Option<u32>,
 }
 
 impl ServerConfig {
@@ -245,6 +280,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// `hostConnectionPool`.
     pub pool: PoolConfig,
+    /// An h2 router's client HTTP/2 settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub h2: Option<H2Settings>,
 }
 
 impl ClientConfig {
@@ -256,6 +294,7 @@ impl Default for ClientConfig {
         Self {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             pool: PoolConfig::default(),
+            h2: None,
         }
     }
 }

@@ -124,6 +124,16 @@ pub enum Identifier {
         /// The header (default `l5d-name`).
         header: String,
     },
+    /// `io.l5d.header.path` (h2): `/prefix` followed by the first `segments` segments (all when
+    /// `None`) of the path in `header` (`:path` by default; its query is ignored).
+    HeaderPath {
+        /// `dstPrefix`.
+        prefix: Path,
+        /// The header (default `:path`).
+        header: String,
+        /// `segments`.
+        segments: Option<usize>,
+    },
     /// `io.l5d.static`: always `/prefix/<path>`.
     Static {
         /// `dstPrefix`.
@@ -180,6 +190,7 @@ impl Identifier {
             Identifier::MethodAndHost { .. } => "io.l5d.methodAndHost",
             Identifier::Path { .. } => "io.l5d.path",
             Identifier::Header { .. } => "io.l5d.header",
+            Identifier::HeaderPath { .. } => "io.l5d.header.path",
             Identifier::Static { .. } => "io.l5d.static",
         }
     }
@@ -283,6 +294,32 @@ impl Identifier {
                     path: name,
                     new_target,
                 })
+            }
+            Identifier::HeaderPath {
+                prefix,
+                header,
+                segments,
+            } => {
+                let value = match req.header(header) {
+                    None | Some([]) => {
+                        return Err(IdentifyError::Unidentified(format!(
+                            "{header} header is absent"
+                        )));
+                    }
+                    Some(v) => std::str::from_utf8(v).map_err(|_| {
+                        IdentifyError::Invalid(format!("{header} header is not valid UTF-8"))
+                    })?,
+                };
+                let pieces = java_split(target_path(value));
+                let pieces = pieces.get(1..).unwrap_or_default();
+                let n = segments.unwrap_or(pieces.len());
+                if pieces.len() < n || n == 0 {
+                    return Err(IdentifyError::Unidentified(
+                        "not enough segments in path".to_string(),
+                    ));
+                }
+                let taken: Vec<&[u8]> = pieces[..n].iter().map(|s| s.as_bytes()).collect();
+                plain(prefix.concat(&segment_path(&taken)?))
             }
             Identifier::Static { prefix, path } => plain(prefix.concat(path)),
         }

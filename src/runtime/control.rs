@@ -251,6 +251,8 @@ pub fn run(config_path: Option<&Path>, opts: RunOptions) -> Result<(), String> {
             for s in &r.servers {
                 let protocol = if r.thrift.is_some() {
                     "thrift (framed, binary)"
+                } else if r.h2.is_some() {
+                    "h2 (cleartext, prior knowledge)"
                 } else {
                     "http"
                 };

@@ -13,7 +13,7 @@ use super::exec::{sleep, spawn_local};
 use super::{COARSE_TICK, CoarseTimers, Drain};
 use crate::discovery::NamerTable;
 use crate::net::{Scratch, bind_reuseport};
-use crate::server::{ConnEnv, Router, RouterPlan, serve_http1, serve_thrift};
+use crate::server::{ConnEnv, Router, RouterPlan, serve_h2, serve_http1, serve_thrift};
 
 /// How often a shard looks at its control channel.
 const CONTROL_TICK: Duration = Duration::from_millis(50);
@@ -83,9 +83,11 @@ pub async fn run_shard(spec: ShardSpec) {
                 scratch: scratch.clone(),
                 drain: drain.clone(),
                 timers: timers.clone(),
+                h2: server.h2,
             });
             let drain = drain.clone();
             let thrift = plan.thrift.is_some();
+            let h2 = plan.h2.is_some();
             accept_tasks.push(spawn_local(async move {
                 loop {
                     let accepted = future::or(async { Some(listener.accept().await) }, async {
@@ -95,6 +97,9 @@ pub async fn run_shard(spec: ShardSpec) {
                     .await;
                     match accepted {
                         None => break,
+                        Some(Ok((stream, peer))) if h2 => {
+                            spawn_local(serve_h2(stream, peer, env.clone())).detach();
+                        }
                         Some(Ok((stream, peer))) if thrift => {
                             spawn_local(serve_thrift(stream, peer, env.clone())).detach();
                         }
@@ -132,7 +137,10 @@ pub async fn run_shard(spec: ShardSpec) {
                 ShardMsg::Stats(reply) => {
                     let snap = routers
                         .iter()
-                        .map(|r| r.stats.snapshot(r.pool.connects()))
+                        .map(|r| {
+                            let h2 = r.h2_pool.as_ref().map_or(0, |p| p.connects());
+                            r.stats.snapshot(r.pool.connects() + h2)
+                        })
                         .collect();
                     let _ = reply.send(snap);
                 }
@@ -146,6 +154,9 @@ pub async fn run_shard(spec: ShardSpec) {
             last_sweep = now;
             for r in &routers {
                 r.pool.sweep(now);
+                if let Some(p) = &r.h2_pool {
+                    p.sweep(now);
+                }
             }
             release_freed_memory();
         }

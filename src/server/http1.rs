@@ -40,6 +40,8 @@ pub struct ConnEnv {
     pub drain: Rc<Drain>,
     /// The shard's coarse timeouts.
     pub timers: Rc<CoarseTimers>,
+    /// An h2 server's HTTP/2 settings.
+    pub h2: Option<hawser_http2::Config>,
 }
 
 /// Whether the downstream connection survives the exchange.

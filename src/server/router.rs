@@ -35,6 +35,8 @@ pub struct ServerPlan {
     pub addr: SocketAddr,
     /// Remove incoming `l5d-ctx-*`, `l5d-dtab` and `l5d-sample` (untrusted edge).
     pub clear_context: bool,
+    /// An h2 server's HTTP/2 settings; `None` for other protocols.
+    pub h2: Option<hawser_http2::Config>,
 }
 
 /// A router compiled from config: immutable, shared by every shard.
@@ -56,6 +58,8 @@ pub struct RouterPlan {
     pub pool: PoolSettings,
     /// A thrift router's naming and limits; `None` for http.
     pub thrift: Option<ThriftPlan>,
+    /// An h2 router's upstream HTTP/2 settings; `None` for other protocols.
+    pub h2: Option<hawser_http2::Config>,
 }
 
 /// What a thrift router names calls with, and the frames it accepts.
@@ -115,6 +119,11 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                     prefix: prefix.clone(),
                     header: header.clone(),
                 },
+                IdentifierConfig::HeaderPath { header, segments } => Identifier::HeaderPath {
+                    prefix: prefix.clone(),
+                    header: header.clone(),
+                    segments: segments.map(|n| n.get()),
+                },
             })
             .collect();
         plans.push(RouterPlan {
@@ -127,6 +136,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 .map(|s| ServerPlan {
                     addr: s.addr(),
                     clear_context: s.clear_context,
+                    h2: s.h2.as_ref().map(|h| h2_config(h, true)),
                 })
                 .collect(),
             limits: h1::Limits {
@@ -141,6 +151,8 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 idle_timeout: r.client.pool.idle_timeout,
                 connect_timeout: r.client.connect_timeout,
             },
+            h2: (r.protocol == crate::config::Protocol::H2)
+                .then(|| h2_config(r.client.h2.as_ref().unwrap_or(&Default::default()), false)),
             thrift: r.thrift.as_ref().map(|t| ThriftPlan {
                 prefix: prefix.clone(),
                 method_in_dst: t.method_in_dst,
@@ -153,6 +165,27 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
     } else {
         Err(errors)
     }
+}
+
+/// hawser's HTTP/2 settings for a server (`server`) or client, with the config's overrides.
+fn h2_config(h: &crate::config::H2Settings, server: bool) -> hawser_http2::Config {
+    let mut c = hawser_http2::Config::default();
+    if server {
+        c.max_concurrent_streams = h.max_concurrent_streams.unwrap_or(1000);
+    }
+    if let Some(v) = h.initial_stream_window {
+        c.initial_window_size = v;
+    }
+    if let Some(v) = h.max_frame {
+        c.max_frame_size = v;
+    }
+    if let Some(v) = h.max_header_list {
+        c.max_header_list_size = v;
+    }
+    if let Some(v) = h.header_table {
+        c.header_table_size = v;
+    }
+    c
 }
 
 /// Looks up `/#/...` paths in a list of namer states.
@@ -345,7 +378,7 @@ async fn resolve_host(host: String, port: u16) -> Option<Vec<(SocketAddr, f64)>>
 }
 
 /// `n` as 16 lowercase hex digits (the `l5d-reqid` value), without allocating.
-fn hex16(n: u64) -> [u8; 16] {
+pub(super) fn hex16(n: u64) -> [u8; 16] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 16];
     for (i, b) in out.iter_mut().enumerate() {
@@ -391,6 +424,20 @@ pub struct Routed {
 }
 
 impl Routed {
+    /// Calls `f` with each `l5d-*` header hawser adds to the upstream request: the logical and
+    /// concrete names, the residual, the request id and the propagated per-request dtab.
+    pub fn each_context_header<'a>(&'a self, reqid: &'a [u8; 16], mut f: impl FnMut(&'static str, &'a [u8])) {
+        f("l5d-dst-service", self.service.as_bytes());
+        f("l5d-dst-client", self.target.client.as_bytes());
+        if let Some(r) = &self.residual {
+            f("l5d-dst-residual", r.as_bytes());
+        }
+        f("l5d-reqid", reqid);
+        if let Some(d) = &self.ctx_dtab {
+            f("l5d-ctx-dtab", d.as_bytes());
+        }
+    }
+
     /// The `l5d-err` text for "no endpoints", as linkerd words it.
     pub fn no_hosts_reason(&self) -> String {
         no_hosts(
@@ -421,20 +468,12 @@ impl Routed {
         let reqid = hex16(reqid);
         let mut extra: [(&str, &[u8]); 6] = [("", b""); 6];
         let mut n = 0;
-        let mut add = |h| {
-            extra[n] = h;
+        extra[n] = ("Via", b"1.1 hawser");
+        n += 1;
+        self.each_context_header(&reqid, |name, value| {
+            extra[n] = (name, value);
             n += 1;
-        };
-        add(("Via", b"1.1 hawser"));
-        add(("l5d-dst-service", self.service.as_bytes()));
-        add(("l5d-dst-client", self.target.client.as_bytes()));
-        if let Some(r) = &self.residual {
-            add(("l5d-dst-residual", r.as_bytes()));
-        }
-        add(("l5d-reqid", &reqid));
-        if let Some(d) = &self.ctx_dtab {
-            add(("l5d-ctx-dtab", d.as_bytes()));
-        }
+        });
         let extra = &extra[..n];
         let clear = self.clear_context;
         let drop = move |name: &[u8]| drop_incoming(name, clear);
@@ -453,7 +492,7 @@ impl Routed {
 /// Incoming headers never forwarded as they are: hawser rewrites them
 /// (`l5d-dtab` folds into `l5d-ctx-dtab`; `l5d-dst-*` and `l5d-reqid` are
 /// set per hop) and, at an untrusted edge, drops all context.
-fn drop_incoming(n: &[u8], clear_context: bool) -> bool {
+pub(super) fn drop_incoming(n: &[u8], clear_context: bool) -> bool {
     let starts = |p: &[u8]| n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p);
     starts(b"l5d-dst-")
         || n.eq_ignore_ascii_case(b"l5d-dtab")
@@ -485,6 +524,41 @@ impl RequestView for View<'_> {
     }
 }
 
+/// An HTTP/2 request as identifiers see it: pseudo-headers by their names, other fields by
+/// lowercase name.
+struct H2View<'a>(&'a hawser_http2::RequestHead);
+
+impl RequestView for H2View<'_> {
+    fn method(&self) -> &str {
+        std::str::from_utf8(&self.0.method).unwrap_or("")
+    }
+    fn target(&self) -> &str {
+        self.0
+            .path
+            .as_deref()
+            .and_then(|p| std::str::from_utf8(p).ok())
+            .unwrap_or("")
+    }
+    fn is_http10(&self) -> bool {
+        false
+    }
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        let name = name.as_bytes();
+        match name {
+            b":authority" => self.0.authority.as_deref(),
+            b":path" => self.0.path.as_deref(),
+            b":method" => Some(&self.0.method),
+            b":scheme" => self.0.scheme.as_deref(),
+            _ => self
+                .0
+                .fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name))
+                .map(|f| f.value.as_ref()),
+        }
+    }
+}
+
 /// One shard's instance of a router.
 pub struct Router {
     /// The shared plan.
@@ -497,6 +571,8 @@ pub struct Router {
     pub pool: Pool,
     /// This router's counters on this shard.
     pub stats: Rc<RouterStats>,
+    /// An h2 router's upstream HTTP/2 connections on this shard.
+    pub h2_pool: Option<super::h2::H2Pool>,
     base_dtab: Rc<str>,
     namers: Rc<NamerTable>,
     cache: RefCell<BindCache<Rc<CachedRoute>>>,
@@ -583,6 +659,9 @@ impl Router {
             header_timeout: plan.header_timeout,
             pool: Pool::new(plan.pool),
             stats: Rc::new(RouterStats::default()),
+            h2_pool: plan.h2.map(|c| {
+                super::h2::H2Pool::new(c, plan.pool.connect_timeout, plan.pool.idle_timeout)
+            }),
             base_dtab: plan.dtab.to_string().into(),
             plan: plan.clone(),
             namers,
@@ -615,6 +694,36 @@ impl Router {
         };
         let id = self.plan.identifiers.identify(&View(head)).map_err(|e| {
             ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target()))
+        })?;
+        self.route_path(&id.path, local, id.new_target, clear_context)
+            .await
+    }
+
+    /// Identifies, binds and resolves an HTTP/2 request (as [`Router::route`] an HTTP/1 one).
+    ///
+    /// # Errors
+    /// As [`Router::route`].
+    pub async fn route_h2(
+        &self,
+        head: &hawser_http2::RequestHead,
+        clear_context: bool,
+    ) -> Result<Routed, RouteError> {
+        let local = if clear_context {
+            None
+        } else {
+            let values = head
+                .fields
+                .iter()
+                .filter(|f| f.name.as_ref() == b"l5d-ctx-dtab")
+                .chain(head.fields.iter().filter(|f| f.name.as_ref() == b"l5d-dtab"))
+                .map(|f| f.value.as_ref());
+            let d = parse_header_dtab(values)
+                .map_err(|e| ProxyError::downstream(400, format!("Invalid dtab header: {}", e)))?;
+            (!d.is_empty()).then(|| d.to_string())
+        };
+        let view = H2View(head);
+        let id = self.plan.identifiers.identify(&view).map_err(|e| {
+            ProxyError::downstream(e.status(), e.l5d_err(view.method(), view.target()))
         })?;
         self.route_path(&id.path, local, id.new_target, clear_context)
             .await
