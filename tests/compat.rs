@@ -66,11 +66,11 @@ fn every_corpus_file_is_understood() {
             other => panic!("{}: exit code {other}", file.display()),
         }
     }
-    // The plain fs/inet HTTP configs load as they are, and so does the perf baseline (an http
-    // router with the io.l5d.prometheus telemeter).
+    // The plain fs/inet HTTP configs load as they are, and so do the perf baseline's two (an
+    // http and an h2 router, each with the io.l5d.prometheus telemeter).
     assert_eq!(
-        clean, 4,
-        "getting-started (docker, local), http-proxy and perf-baseline's h1 config load"
+        clean, 5,
+        "getting-started (docker, local), http-proxy and perf-baseline's h1 and h2 configs load"
     );
 }
 
@@ -144,13 +144,26 @@ fn spot_check_consul_requeue_budget_at_odd_indent() {
 
 #[test]
 fn spot_check_h2_router_and_tls() {
+    // An h2 router's insides are checked like an http router's.
     expect(
         "gob__k8s__linkerd.yml__linkerd-config__config.yml",
-        &[(
-            12,
-            13,
-            "`protocol: h2` (routers[1]) is a linkerd 1.x feature hawser does not support yet",
-        )],
+        &[
+            (
+                18,
+                5,
+                "`totalTimeoutMs` (routers[1].service) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                20,
+                13,
+                "`kind: io.l5d.h2.retryableRead5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet",
+            ),
+            (
+                22,
+                11,
+                "`kind: io.l5d.namerd` (interpreter) is a linkerd 1.x feature hawser does not support yet",
+            ),
+        ],
     );
     expect(
         "k8s-daemonset__k8s__linkerd-tls-ingress-controller.yml__l5d-config__config.yaml",

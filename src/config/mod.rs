@@ -31,6 +31,8 @@ mod yaml;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_h2;
+#[cfg(test)]
 mod tests_layer;
 #[cfg(test)]
 mod tests_thrift;
@@ -43,8 +45,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use spanned::{Position, Spanned};
 pub use types::{
     AdminConfig, ByteSize, ClientConfig, Config, FsNamerConfig, H2Settings, IdentifierConfig,
-    NamerConfig,
-    PoolConfig, PrometheusConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig,
+    NamerConfig, PoolConfig, PrometheusConfig, Protocol, RouterConfig, RuntimeConfig, ServerConfig,
     ThriftRouterConfig,
 };
 

@@ -261,7 +261,7 @@ fn typed_router(
         r.client = client(ctx, &e.value, &child(path, "client"), protocol);
     }
     if let Some(e) = f.get("service") {
-        service(ctx, &e.value, &child(path, "service"));
+        service(ctx, &e.value, &child(path, "service"), protocol);
     }
     if let Some(e) = f.get("interpreter") {
         interpreter(ctx, &e.value, &child(path, "interpreter"));
@@ -314,6 +314,13 @@ fn h2_identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Identifie
         "io.l5d.header.token" => schema::IDENT_HEADER_TOKEN,
         "io.l5d.header.path" => schema::IDENT_HEADER_PATH,
         "io.l5d.header" => schema::IDENT_HEADER,
+        k if kinds::HTTP_IDENTIFIERS.contains(&k) && !kinds::H2_IDENTIFIERS.contains(&k) => {
+            let msg = format!(
+                "`{k}` is an http identifier; h2 routers have io.l5d.header.token, io.l5d.header.path and io.l5d.header"
+            );
+            ctx.error(kind_pos, &child(path, "kind"), msg);
+            return None;
+        }
         k => {
             ctx.unsupported_kind_of(k, kind_pos, path, "identifier", kinds::H2_IDENTIFIERS);
             return None;
@@ -659,7 +666,7 @@ fn pool(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> PoolConfig {
     pool
 }
 
-fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
+fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) {
     let Some(f) = ctx.keys(node, path, &[schema::SERVICE_COMMON], true) else {
         return;
     };
@@ -670,8 +677,12 @@ fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
         let p = child(path, "responseClassifier");
         // linkerd's default classifier: all 5XX are failures, none retried. hawser does not
         // retry, so asking for it explicitly changes nothing.
+        let default = match protocol {
+            Protocol::H2 => "io.l5d.h2.nonRetryable5XX",
+            _ => "io.l5d.http.nonRetryable5XX",
+        };
         if let Some((kind, pos)) = ctx.kind(&e.value, &p, "responseClassifier")
-            && kind != "io.l5d.http.nonRetryable5XX"
+            && kind != default
         {
             ctx.unsupported_kind_of(
                 kind,

@@ -51,14 +51,14 @@ fn unsupported_keys_are_reported_at_the_key() {
 
 #[test]
 fn other_protocols_are_one_diagnostic_but_still_key_checked() {
-    let text = "routers:\n- protocol: h2\n  experimental: true\n  identifier:\n    kind: io.l5d.header.path\n  servers:\n  - port: 4142\n";
+    let text = "routers:\n- protocol: mux\n  experimental: true\n  servers:\n  - port: 4141\n";
     assert_eq!(
         unsupported(text),
         [(
             2,
             13,
             "routers[0].protocol".into(),
-            "`protocol: h2` (routers[0]) is a linkerd 1.x feature hawser does not support yet"
+            "`protocol: mux` (routers[0]) is a linkerd 1.x feature hawser does not support yet"
                 .into()
         )]
     );

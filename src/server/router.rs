@@ -426,7 +426,11 @@ pub struct Routed {
 impl Routed {
     /// Calls `f` with each `l5d-*` header hawser adds to the upstream request: the logical and
     /// concrete names, the residual, the request id and the propagated per-request dtab.
-    pub fn each_context_header<'a>(&'a self, reqid: &'a [u8; 16], mut f: impl FnMut(&'static str, &'a [u8])) {
+    pub fn each_context_header<'a>(
+        &'a self,
+        reqid: &'a [u8; 16],
+        mut f: impl FnMut(&'static str, &'a [u8]),
+    ) {
         f("l5d-dst-service", self.service.as_bytes());
         f("l5d-dst-client", self.target.client.as_bytes());
         if let Some(r) = &self.residual {
@@ -715,7 +719,11 @@ impl Router {
                 .fields
                 .iter()
                 .filter(|f| f.name.as_ref() == b"l5d-ctx-dtab")
-                .chain(head.fields.iter().filter(|f| f.name.as_ref() == b"l5d-dtab"))
+                .chain(
+                    head.fields
+                        .iter()
+                        .filter(|f| f.name.as_ref() == b"l5d-dtab"),
+                )
                 .map(|f| f.value.as_ref());
             let d = parse_header_dtab(values)
                 .map_err(|e| ProxyError::downstream(400, format!("Invalid dtab header: {}", e)))?;

@@ -142,12 +142,7 @@ impl Link {
 /// Moves what waits on `from`'s stream `sid` to its peer stream, as far as the peer's windows
 /// allow, releasing what was taken on `from`. Wakes both I/O tasks when something moved.
 pub(crate) fn pump(from: &Rc<Conn>, sid: StreamId) {
-    let Some((peer, psid)) = from
-        .links
-        .borrow()
-        .get(&sid)
-        .and_then(|l| l.peer.clone())
-    else {
+    let Some((peer, psid)) = from.links.borrow().get(&sid).and_then(|l| l.peer.clone()) else {
         return;
     };
     let mut moved = false;

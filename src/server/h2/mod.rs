@@ -65,11 +65,15 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
         }
         if downstream && !draining && env.drain.is_draining() {
             draining = true;
-            me.conn.borrow_mut().go_away(ErrorCode::NoError, b"draining");
+            me.conn
+                .borrow_mut()
+                .go_away(ErrorCode::NoError, b"draining");
             me.going_away.set(true);
             continue;
         }
-        if me.going_away.get() && me.conn.borrow().active_streams() == 0 && me.links.borrow().is_empty()
+        if me.going_away.get()
+            && me.conn.borrow().active_streams() == 0
+            && me.links.borrow().is_empty()
         {
             break;
         }
@@ -225,15 +229,14 @@ fn on_event(me: &Rc<Conn>, event: Event, env: &Rc<ConnEnv>) {
             let link = me.links.borrow_mut().remove(&stream);
             let Some(link) = link else { return };
             if let Some(up) = &link.upstream {
-                up.failed.set(code != ErrorCode::NoError && code != ErrorCode::Cancel);
+                up.failed
+                    .set(code != ErrorCode::NoError && code != ErrorCode::Cancel);
             }
-            let Some((peer, psid)) = link.peer else { return };
+            let Some((peer, psid)) = link.peer else {
+                return;
+            };
             if me.addr.is_some() {
-                upstream_failed(
-                    &peer,
-                    psid,
-                    &format!("upstream reset the stream: {code}"),
-                );
+                upstream_failed(&peer, psid, &format!("upstream reset the stream: {code}"));
             } else {
                 peer.links.borrow_mut().remove(&psid);
                 peer.conn.borrow_mut().reset(psid, ErrorCode::Cancel);
@@ -304,7 +307,11 @@ async fn open_stream(
     };
     attach_exchange(&down, dsid, started, routed.stats.clone());
     let Some((endpoint, inflight)) = routed.target.endpoints.pick() else {
-        respond_error(&down, dsid, &ProxyError::proxy(502, routed.no_hosts_reason()));
+        respond_error(
+            &down,
+            dsid,
+            &ProxyError::proxy(502, routed.no_hosts_reason()),
+        );
         return;
     };
     let addr = endpoint.addr;
