@@ -31,7 +31,7 @@ use hawser_bench::shape::{Protocol, RequestShape};
 /// bytes; compared direct, through hawser's thrift router, through HAProxy in TCP mode and
 /// through nginx's stream module when nginx has it) and h2 (HTTP/2
 /// cleartext with prior knowledge, --streams concurrent streams per connection; compared direct
-/// and through HAProxy and nginx; hawser does not proxy HTTP/2 yet and is skipped with a note).
+/// and through hawser's h2 router, HAProxy and nginx).
 ///
 /// Quick start: cargo run --release -p hawser-bench -- --quick --out /tmp/bench
 #[derive(Parser, Debug)]

@@ -9,8 +9,8 @@
 //!
 //! For HTTP/2 (h2c, prior knowledge) HAProxy speaks h2 on both sides (`proto h2` on the bind
 //! and the server); nginx takes h2 in front (`listen ... http2`) and, having no other HTTP/2
-//! upstream, forwards with `grpc_pass`, which serves plain requests as well; hawser does not
-//! proxy HTTP/2 yet and is skipped.
+//! upstream, forwards with `grpc_pass`, which serves plain requests as well; hawser runs a
+//! `protocol: h2` router (h2 on both sides, upstream streams multiplexed).
 //!
 //! It does not install anything unless asked (`install_peers`), and never touches the system's
 //! own nginx or HAProxy configuration: every file lives in a fresh work directory.
@@ -207,9 +207,6 @@ pub fn start(system: System, setup: &ProxySetup) -> Result<Option<Proxy>, Skippe
     let cores = setup.cpus.len().max(1);
     let (prog, args): (PathBuf, Vec<String>) = match system {
         System::Direct => return Ok(None),
-        System::Hawser if setup.protocol == Protocol::H2 => {
-            return Err(Skipped("hawser does not proxy HTTP/2 yet".into()));
-        }
         System::Hawser => {
             if !setup.hawser.is_file() {
                 return Err(Skipped(format!(
@@ -551,7 +548,8 @@ pub fn hawser_config(
 ) -> String {
     let router = match protocol {
         Protocol::Thrift => "thrift",
-        _ => "http",
+        Protocol::H2 => "h2",
+        Protocol::Http1 => "http",
     };
     let spin = if spin_us > 0 {
         format!(", spinBeforeParkUs: {spin_us}")
@@ -707,6 +705,8 @@ mod tests {
         assert!(h.contains("- protocol: thrift\n"), "{h}");
         assert!(h.contains("/svc => /$/inet/127.0.0.1/9000;"), "{h}");
         assert!(h.contains("runtime: {cores: 2}\n"), "{h}");
+        let h = hawser_config(4000, 9990, be, 1, Protocol::H2, 0);
+        assert!(h.contains("- protocol: h2\n"), "{h}");
         let h = hawser_config(4000, 9990, be, 1, Protocol::Http1, 200);
         assert!(h.contains("- protocol: http\n"), "{h}");
         assert!(

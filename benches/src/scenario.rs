@@ -10,7 +10,7 @@
 //! hawser routes each call (a `protocol: thrift` router). With `--protocol h2` the workload is
 //! HTTP/2 cleartext (h2c, prior knowledge) with `--streams` concurrent streams per connection;
 //! HAProxy speaks h2 on both sides, nginx takes h2 in front and forwards with `grpc_pass` (its
-//! only HTTP/2 upstream), and hawser is skipped: it does not proxy HTTP/2 yet.
+//! only HTTP/2 upstream), and hawser runs an h2 router.
 //!
 //! Repeated runs (`--repeat N`): the whole sequence runs N times, interleaved so that slow
 //! drift of the machine hits every system alike. Each round measures every system's maximum
@@ -103,9 +103,9 @@ pub struct RunArgs {
     /// Request shape: http1, thrift (framed transport, binary protocol: calls of "echo"
     /// answered with a REPLY, compared direct, through hawser's thrift router, HAProxy
     /// `mode tcp` and nginx `stream`), or h2 (HTTP/2 cleartext with prior
-    /// knowledge, --streams concurrent streams per connection, compared direct, through HAProxy
-    /// with h2 on both sides and nginx with h2 in front and grpc_pass to the backend; hawser
-    /// is skipped, it does not proxy HTTP/2 yet).
+    /// knowledge, --streams concurrent streams per connection, compared direct, through
+    /// hawser's h2 router, HAProxy with h2 on both sides and nginx with h2 in front and
+    /// grpc_pass to the backend).
     #[arg(long, value_enum, default_value = "http1")]
     pub protocol: Protocol,
     /// HTTP/2 only: concurrent streams per connection. Each of the connections x streams slots
@@ -298,10 +298,6 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
     }
     systems.sort();
     systems.dedup();
-    if args.protocol == Protocol::H2 && systems.contains(&System::Hawser) {
-        notes.push("hawser skipped: hawser does not proxy HTTP/2 yet".into());
-        systems.retain(|s| *s != System::Hawser);
-    }
     let hawser = if systems.contains(&System::Hawser) {
         match hawser_binary(args.hawser.as_deref()) {
             Ok(p) => p,
