@@ -160,6 +160,14 @@ fn fifty_concurrent_streams_on_one_connection_route_by_authority() {
         "hawser_requests_total for h2: {}",
         get(proxy.hawser.admin, "/metrics").unwrap().body_str()
     );
+    // 50 streams arriving at once on one shard share one upstream connection per backend: the
+    // first stream's connect is awaited by the others instead of each opening its own.
+    let m = get(proxy.hawser.admin, "/metrics").unwrap().body_str();
+    assert_eq!(
+        metric(&m, "hawser_upstream_connects_total", &[("router", "h2")]),
+        Some(2.0),
+        "{m}"
+    );
 
     // nghttp (nghttp2, another implementation): as many streams of one URI as the limit, at
     // once on one connection. (nghttp opens its streams before it reads our SETTINGS, and does

@@ -18,9 +18,59 @@ use crate::net::TcpStream;
 /// Most upstream HTTP/2 connections per endpoint and shard.
 pub const MAX_PER_ENDPOINT: usize = 16;
 
+/// A connect in progress: later requests for the same endpoint wait for it instead of opening
+/// connections of their own (a burst of first requests would otherwise open one each).
+#[derive(Default)]
+struct Connecting {
+    /// `Some` once the connect ended: `None` inside when it succeeded, else its error.
+    outcome: RefCell<Option<Option<(io::ErrorKind, String)>>>,
+    waiters: RefCell<Vec<std::task::Waker>>,
+}
+
+impl Connecting {
+    fn finish(&self, error: Option<&io::Error>) {
+        *self.outcome.borrow_mut() = Some(error.map(|e| (e.kind(), e.to_string())));
+        for w in self.waiters.borrow_mut().drain(..) {
+            w.wake();
+        }
+    }
+
+    /// Waits for the connect; its error, if it failed (the waiters fail with it rather than
+    /// each trying again).
+    async fn wait(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| match &*self.outcome.borrow() {
+            Some(None) => std::task::Poll::Ready(Ok(())),
+            Some(Some((kind, msg))) => {
+                std::task::Poll::Ready(Err(io::Error::new(*kind, msg.clone())))
+            }
+            None => {
+                self.waiters.borrow_mut().push(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Ends a connect in progress however the connecting task ends (also if it is dropped).
+struct ConnectGuard<'a> {
+    pool: &'a H2Pool,
+    addr: SocketAddr,
+    pending: Rc<Connecting>,
+    error: Option<io::Error>,
+}
+
+impl Drop for ConnectGuard<'_> {
+    fn drop(&mut self) {
+        self.pool.connecting.borrow_mut().remove(&self.addr);
+        self.pending.finish(self.error.as_ref());
+    }
+}
+
 /// One router's upstream HTTP/2 connections on one shard.
 pub struct H2Pool {
     conns: RefCell<foldhash::HashMap<SocketAddr, Vec<Rc<Conn>>>>,
+    connecting: RefCell<foldhash::HashMap<SocketAddr, Rc<Connecting>>>,
     config: Config,
     connect_timeout: Duration,
     idle_timeout: Duration,
@@ -31,6 +81,7 @@ impl H2Pool {
     pub fn new(config: Config, connect_timeout: Duration, idle_timeout: Duration) -> H2Pool {
         H2Pool {
             conns: RefCell::new(foldhash::HashMap::default()),
+            connecting: RefCell::new(foldhash::HashMap::default()),
             config,
             connect_timeout,
             idle_timeout,
@@ -55,6 +106,11 @@ impl H2Pool {
         full: Option<&Rc<Conn>>,
         spawn: impl FnOnce(Rc<Conn>, TcpStream),
     ) -> io::Result<Rc<Conn>> {
+        // Someone is connecting to this endpoint: wait for that connection, then look again.
+        let pending = self.connecting.borrow().get(&addr).cloned();
+        if let Some(p) = pending {
+            p.wait().await?;
+        }
         {
             let mut conns = self.conns.borrow_mut();
             let list = conns.entry(addr).or_default();
@@ -72,7 +128,22 @@ impl H2Pool {
             }
         }
         self.connects.set(self.connects.get() + 1);
-        let stream = TcpStream::connect_timeout(addr, self.connect_timeout).await?;
+        let pending = Rc::new(Connecting::default());
+        self.connecting.borrow_mut().insert(addr, pending.clone());
+        let mut guard = ConnectGuard {
+            pool: self,
+            addr,
+            pending,
+            error: None,
+        };
+        let stream = match TcpStream::connect_timeout(addr, self.connect_timeout).await {
+            Ok(s) => s,
+            Err(e) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                guard.error = Some(e);
+                return Err(copy);
+            }
+        };
         stream.set_nodelay(true).ok();
         let conn = Conn::new(Connection::new(Side::Client, self.config), Some(addr));
         spawn(conn.clone(), stream);
@@ -81,6 +152,7 @@ impl H2Pool {
             .entry(addr)
             .or_default()
             .push(conn.clone());
+        drop(guard);
         Ok(conn)
     }
 
