@@ -14,6 +14,7 @@ mod harness;
 mod support;
 
 use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use harness::*;
@@ -649,4 +650,55 @@ fn check_accepts_h2_and_reports_unsupported_h2_options_at_their_lines() {
         );
         assert!(r.all().contains("not support"), "{}", r.all());
     }
+}
+
+#[test]
+fn http1_clients_get_a_readable_505_and_a_preface_in_pieces_is_fine() {
+    require_h2();
+    let backend = H2Backend::start("web");
+    let proxy = Proxy::start(&to("/svc", backend.port), "", "", 1);
+    // curl without --http2-prior-knowledge speaks HTTP/1.1: it gets an HTTP/1.1 answer.
+    let out = Command::new("curl")
+        .args(["-s", "-i", "--max-time", "10"])
+        .arg(format!("http://127.0.0.1:{}/", proxy.port))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("HTTP/1.1 505 HTTP Version Not Supported\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("l5d-err: "), "{text}");
+    // A client whose preface arrives a few bytes at a time is served as usual.
+    let script = r#"
+import socket, sys, time
+import h2.connection, h2.config, h2.events
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+c.initiate_connection()
+c.send_headers(1, [(":method", "GET"), (":scheme", "http"), (":authority", "web"), (":path", "/x")], end_stream=True)
+data = c.data_to_send()
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+for i in range(0, 30, 3):
+    s.sendall(data[i:i + 3]); time.sleep(0.02)
+s.sendall(data[30:])
+status = None
+while status is None:
+    chunk = s.recv(65536)
+    if not chunk: break
+    for e in c.receive_data(chunk):
+        if isinstance(e, h2.events.ResponseReceived):
+            status = dict(e.headers)[b":status"].decode()
+    s.sendall(c.data_to_send())
+print(status)
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script, &proxy.port.to_string()])
+        .output()
+        .expect("python3");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "200",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -35,6 +35,9 @@ use super::http1::ConnEnv;
 use super::router::{RouteError, Routed};
 use crate::net::{SCRATCH_SIZE, TcpStream, write_all};
 
+/// The answer to a client that does not start with the HTTP/2 preface.
+const NOT_H2: &[u8] = b"HTTP/1.1 505 HTTP Version Not Supported\r\nl5d-err: this+port+speaks+HTTP%2F2+with+prior+knowledge\r\ncontent-type: text/plain\r\ncontent-length: 68\r\nconnection: close\r\n\r\nthis port speaks HTTP/2 with prior knowledge (h2c); HTTP/1.1 is not\n";
+
 /// Serves one downstream HTTP/2 connection until it closes.
 pub async fn serve(stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
     let _ = peer;
@@ -52,8 +55,16 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
     let mut rbuf = BytesMut::new();
     let downstream = me.addr.is_none();
     let mut draining = false;
+    let mut preface_seen = false;
     loop {
-        let out = me.conn.borrow_mut().take_output();
+        // A downstream connection's SETTINGS wait for the client's preface (RFC 9113 3.4 lets
+        // the server's preface follow it), so a client that is not speaking HTTP/2 is answered
+        // in HTTP/1.1 below instead of with binary frames first.
+        let out = if downstream && !preface_seen {
+            BytesMut::new()
+        } else {
+            me.conn.borrow_mut().take_output()
+        };
         if !out.is_empty() {
             if write_all(&mut sock, &out).await.is_err() {
                 break;
@@ -95,6 +106,19 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
             None => continue,
             Some(Ok(0)) | Some(Err(_)) => break,
             Some(Ok(_)) => {}
+        }
+        if downstream && !preface_seen {
+            let n = rbuf.len().min(hawser_http2::PREFACE.len());
+            if rbuf[..n] != hawser_http2::PREFACE[..n] {
+                // Not HTTP/2 with prior knowledge: most likely an HTTP/1.1 client. Say so in
+                // its own protocol rather than with a binary GOAWAY it cannot read.
+                let _ = write_all(&mut sock, NOT_H2).await;
+                break;
+            }
+            if n < hawser_http2::PREFACE.len() {
+                continue; // the rest of the preface first
+            }
+            preface_seen = true;
         }
         let result = me.conn.borrow_mut().receive(&mut rbuf);
         loop {
