@@ -149,11 +149,6 @@ fn spot_check_h2_router_and_tls() {
         "gob__k8s__linkerd.yml__linkerd-config__config.yml",
         &[
             (
-                18,
-                5,
-                "`totalTimeoutMs` (routers[1].service) is a linkerd 1.x feature hawser does not support yet",
-            ),
-            (
                 20,
                 13,
                 "`kind: io.l5d.h2.retryableRead5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet",

@@ -702,3 +702,28 @@ print(status)
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn total_timeout_answers_a_slow_stream_with_504() {
+    let backend = H2Backend::start("web");
+    let proxy = Proxy::start(
+        &to("/svc", backend.port),
+        "  service:\n    totalTimeoutMs: 300\n",
+        "",
+        1,
+    );
+    let started = std::time::Instant::now();
+    let r = curl_h2(proxy.port, "/slow/3000", &["-H", "Host: web"]);
+    assert_eq!(r.response.status, 504, "{:?}", r.response);
+    assert_eq!(
+        l5d_err(&r.response).as_deref(),
+        Some("exceeded 300 ms to /svc/web while waiting for a response for the request")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let r = curl_h2(proxy.port, "/slow/10", &["-H", "Host: web"]);
+    assert_eq!(r.response.status, 200);
+}

@@ -496,3 +496,33 @@ fn check_reports_unsupported_thrift_options_at_their_lines() {
         assert!(r.all().contains("not support"), "{}", r.all());
     }
 }
+
+#[test]
+fn total_timeout_answers_a_slow_call_with_an_exception_and_the_connection_goes_on() {
+    let alpha = ThriftPeer::start("alpha");
+    let proxy = Proxy::start(
+        &to("/svc", &alpha),
+        "  service:\n    totalTimeoutMs: 300\n",
+        "",
+        1,
+    );
+    let mut c = proxy.client();
+    let started = Instant::now();
+    let r = c.step(with(
+        call("echo", 11, Some("slow")),
+        "delay_ms",
+        json!(3000),
+    ));
+    let msg = assert_exception(&r, "echo", 11, INTERNAL_ERROR);
+    assert_eq!(
+        msg,
+        "exceeded 300 ms to /svc while waiting for a response for the request"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // Fast calls on the same connection are unaffected.
+    c.echo(12, "quick", "alpha");
+}

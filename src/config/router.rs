@@ -14,7 +14,7 @@ use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
     ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol, RouterConfig,
-    ServerConfig, ThriftRouterConfig,
+    ServerConfig, ServiceConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -173,6 +173,7 @@ fn typed_router(
         max_initial_line: ByteSize::kib(4),
         max_headers: ByteSize::kib(8),
         client: ClientConfig::default(),
+        service: ServiceConfig::default(),
         thrift: (protocol == Protocol::Thrift).then(ThriftRouterConfig::default),
     };
     if let Some(e) = f.get("label")
@@ -261,7 +262,7 @@ fn typed_router(
         r.client = client(ctx, &e.value, &child(path, "client"), protocol);
     }
     if let Some(e) = f.get("service") {
-        service(ctx, &e.value, &child(path, "service"), protocol);
+        r.service = service(ctx, &e.value, &child(path, "service"), protocol);
     }
     if let Some(e) = f.get("interpreter") {
         interpreter(ctx, &e.value, &child(path, "interpreter"));
@@ -666,12 +667,18 @@ fn pool(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> PoolConfig {
     pool
 }
 
-fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) {
+fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> ServiceConfig {
+    let mut svc = ServiceConfig::default();
     let Some(f) = ctx.keys(node, path, &[schema::SERVICE_COMMON], true) else {
-        return;
+        return svc;
     };
     if !global_or_static(ctx, &f, path, "service") {
-        return;
+        return svc;
+    }
+    if let Some(e) = f.get("totalTimeoutMs")
+        && let Some(ms) = ctx.int(&e.value, &child(path, "totalTimeoutMs"), 1..=MAX_MS)
+    {
+        svc.total_timeout = Some(Duration::from_millis(ms as u64));
     }
     if let Some(e) = f.get("responseClassifier") {
         let p = child(path, "responseClassifier");
@@ -693,6 +700,7 @@ fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) {
             );
         }
     }
+    svc
 }
 
 fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) {

@@ -224,7 +224,7 @@ pub(crate) const POOL: Keys = &[
 pub(crate) const SERVICE_COMMON: Keys = &[
     ("kind", S),
     ("configs", S),
-    ("totalTimeoutMs", U),
+    ("totalTimeoutMs", S),
     ("retries", U),
     ("responseClassifier", S),
 ];

@@ -557,3 +557,16 @@ fn the_prometheus_telemeter_is_typed_with_linkerds_defaults() {
     assert_eq!((line, sev), (3, Severity::Unsupported));
     assert!(msg.contains("io.l5d.recentRequests"), "{msg}");
 }
+
+#[test]
+fn total_timeout_is_typed_and_bounded() {
+    assert_eq!(load(MINIMAL).routers[0].service.total_timeout, None);
+    let c = load(&format!("{MINIMAL}  service:\n    totalTimeoutMs: 2500\n"));
+    assert_eq!(
+        c.routers[0].service.total_timeout,
+        Some(Duration::from_millis(2500))
+    );
+    let (line, _, sev, msg) = one(&format!("{MINIMAL}  service:\n    totalTimeoutMs: 0\n"));
+    assert_eq!((line, sev), (6, Severity::Error));
+    assert!(msg.contains("totalTimeoutMs"), "{msg}");
+}

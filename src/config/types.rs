@@ -172,6 +172,8 @@ pub struct RouterConfig {
     #[serde(rename = "maxHeaders")]
     pub max_headers: ByteSize,
     pub client: ClientConfig,
+    /// `service` (kind `io.l5d.global`).
+    pub service: ServiceConfig,
     /// A thrift router's settings; `None` for http.
     #[serde(flatten)]
     pub thrift: Option<ThriftRouterConfig>,
@@ -299,6 +301,19 @@ impl Default for ClientConfig {
     }
 }
 
+/// A router's `service:` (kind `io.l5d.global`: one setting for every logical name).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceConfig {
+    /// `totalTimeoutMs` (default none): from a request's arrival to its response head (the
+    /// reply, for Thrift); past it hawser answers 504 (a `TApplicationException` for Thrift).
+    #[serde(
+        rename = "totalTimeoutMs",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_millis"
+    )]
+    pub total_timeout: Option<Duration>,
+}
+
 /// `client.hostConnectionPool`, as hawser uses it: per shard and per endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PoolConfig {
@@ -405,6 +420,13 @@ impl ByteSize {
 
 fn micros<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
+fn opt_millis<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => millis(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

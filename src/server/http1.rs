@@ -282,6 +282,8 @@ async fn exchange(
             };
         }
     };
+    let _ = peer;
+    let deadline = env.router.plan.total_timeout.map(|t| started + t);
     match relay(
         down,
         rbuf,
@@ -289,7 +291,7 @@ async fn exchange(
         framing,
         wants_continue,
         &routed,
-        peer,
+        deadline,
         env,
     )
     .await
@@ -347,7 +349,7 @@ async fn relay(
     framing: h1::Framing,
     wants_continue: bool,
     routed: &Routed,
-    peer: SocketAddr,
+    deadline: Option<std::time::Instant>,
     env: &ConnEnv,
 ) -> Result<(Next, Option<u16>), (ProxyError, bool)> {
     let router = &env.router;
@@ -356,15 +358,33 @@ async fn relay(
         .endpoints
         .pick()
         .ok_or_else(|| (ProxyError::proxy(502, routed.no_hosts_reason()), false))?;
-    let mut up = router
-        .pool
-        .checkout(endpoint.addr)
-        .await
-        .map_err(|e| (connect_error(endpoint.addr, &e), false))?;
+    let timed_out = || {
+        let t = router.plan.total_timeout.unwrap_or_default();
+        (total_timeout_error(&routed.service, t), false)
+    };
+    let mut up = match deadline {
+        None => router.pool.checkout(endpoint.addr).await,
+        Some(d) => {
+            let left = d.saturating_duration_since(crate::runtime::exec::now());
+            match env
+                .timers
+                .timeout(left, router.pool.checkout(endpoint.addr))
+                .await
+            {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::TimedOut
+                        && crate::runtime::exec::now() >= d =>
+                {
+                    return Err(timed_out());
+                }
+                r => r,
+            }
+        }
+    }
+    .map_err(|e| (connect_error(endpoint.addr, &e), false))?;
 
     // The request head for the upstream.
     let mut out = BytesMut::with_capacity(512);
-    let _ = peer;
     routed.encode_request_head(head, framing, fastrand::u64(..), &mut out);
     let body_is_empty = !framing.has_body();
     let mut request_complete = body_is_empty;
@@ -392,7 +412,7 @@ async fn relay(
                 BodySent::EarlyResponse => {}
             }
         }
-        match read_response(&mut up, &mut ubuf, down, head, env).await {
+        match read_response(&mut up, &mut ubuf, down, head, deadline, env).await {
             Ok(r) => break r,
             Err(ReadFail::Stale) if up.reused && attempt == 1 && body_is_empty => {
                 up = reconnect(router, &up).await?;
@@ -411,6 +431,7 @@ async fn relay(
                 ));
             }
             Err(ReadFail::Proxy(e)) => return Err((e, false)),
+            Err(ReadFail::TimedOut) => return Err(timed_out()),
             Err(ReadFail::ClientGone) => return Ok((Next::Close, None)),
         }
     };
@@ -443,6 +464,20 @@ pub(super) fn connect_reason(addr: SocketAddr, e: &std::io::Error) -> String {
         e.to_string()
     };
     format!("connection to {addr} failed: {what}")
+}
+
+/// `service.totalTimeoutMs` passed before the upstream answered: 504, in linkerd's words.
+pub(super) fn total_timeout_error(service: &str, t: std::time::Duration) -> ProxyError {
+    ProxyError {
+        status: 504,
+        source: Source::Upstream,
+        maybe_reached_upstream: true,
+        reason: format!(
+            "exceeded {} ms to {service} while waiting for a response for the request",
+            t.as_millis()
+        )
+        .into(),
+    }
 }
 
 fn upstream_io_error(addr: SocketAddr, e: &std::io::Error, reached: bool) -> ProxyError {
@@ -589,6 +624,8 @@ async fn write_up(up: &mut Upstream, data: &[u8]) -> Result<(), (ProxyError, boo
 enum ReadFail {
     /// Nothing at all came back: the connection was closed or reset.
     Stale,
+    /// The exchange's `totalTimeoutMs` passed before the response head.
+    TimedOut,
     Proxy(ProxyError),
     ClientGone,
 }
@@ -599,6 +636,7 @@ async fn read_response(
     ubuf: &mut BytesMut,
     down: &mut TcpStream,
     req: &h1::RequestHead,
+    deadline: Option<std::time::Instant>,
     env: &ConnEnv,
 ) -> Result<h1::ResponseHead, ReadFail> {
     let mut got_any = !ubuf.is_empty();
@@ -632,11 +670,24 @@ async fn read_response(
                 )));
             }
         }
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(crate::runtime::exec::now());
+                if left.is_zero() {
+                    return Err(ReadFail::TimedOut);
+                }
+                left.min(IO_IDLE)
+            }
+            None => IO_IDLE,
+        };
         match env
             .timers
-            .timeout(IO_IDLE, env.scratch.read(&mut up.stream, ubuf))
+            .timeout(wait, env.scratch.read(&mut up.stream, ubuf))
             .await
         {
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut && wait < IO_IDLE => {
+                return Err(ReadFail::TimedOut);
+            }
             Ok(0) if !got_any => return Err(ReadFail::Stale),
             Ok(0) => {
                 return Err(ReadFail::Proxy(ProxyError::upstream(

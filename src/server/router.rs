@@ -60,6 +60,8 @@ pub struct RouterPlan {
     pub thrift: Option<ThriftPlan>,
     /// An h2 router's upstream HTTP/2 settings; `None` for other protocols.
     pub h2: Option<hawser_http2::Config>,
+    /// `service.totalTimeoutMs`: from a request's arrival to its response head.
+    pub total_timeout: Option<Duration>,
 }
 
 /// What a thrift router names calls with, and the frames it accepts.
@@ -151,6 +153,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 idle_timeout: r.client.pool.idle_timeout,
                 connect_timeout: r.client.connect_timeout,
             },
+            total_timeout: r.service.total_timeout,
             h2: (r.protocol == crate::config::Protocol::H2)
                 .then(|| h2_config(r.client.h2.as_ref().unwrap_or(&Default::default()), false)),
             thrift: r.thrift.as_ref().map(|t| ThriftPlan {

@@ -86,7 +86,8 @@ async fn one_call(down: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> b
     };
     let (answer, stats) = match routed {
         Ok(routed) => {
-            let answer = forward(&frame, &call, &routed, env, &limits).await;
+            let deadline = env.router.plan.total_timeout.map(|t| started + t);
+            let answer = forward(&frame, &call, &routed, deadline, env, &limits).await;
             // A call that found no endpoint never reached the client.
             if !matches!(&answer, Err(f) if !f.upstream) {
                 routed.target.stats.record(answer.is_err());
@@ -200,6 +201,7 @@ async fn forward(
     frame: &[u8],
     call: &MessageHeader<'_>,
     routed: &Routed,
+    deadline: Option<std::time::Instant>,
     env: &ConnEnv,
     limits: &Limits,
 ) -> Result<Option<Bytes>, Failure> {
@@ -232,7 +234,13 @@ async fn forward(
         router.pool.checkin(up);
         return Ok(None);
     }
-    let (reply, clean) = read_reply(&mut up, env, limits).await?;
+    // Past the deadline, linkerd's words, as for HTTP.
+    let deadline = deadline.map(|d| {
+        let t = env.router.plan.total_timeout.unwrap_or_default();
+        let why = super::http1::total_timeout_error(&routed.service, t);
+        (d, why.reason.into_owned())
+    });
+    let (reply, clean) = read_reply(&mut up, deadline, env, limits).await?;
     let Ok((header, _)) = MessageHeader::load(&reply[hawser_thrift::FRAME_HEADER_LEN..], limits)
     else {
         return Err(internal(format!(
@@ -260,6 +268,7 @@ async fn forward(
 /// connection can be pooled).
 async fn read_reply(
     up: &mut Upstream,
+    deadline: Option<(std::time::Instant, String)>,
     env: &ConnEnv,
     limits: &Limits,
 ) -> Result<(Bytes, bool), Failure> {
@@ -277,11 +286,32 @@ async fn read_reply(
                 return Err(internal(format!("upstream {addr} sent a bad frame: {e}")));
             }
         }
+        let passed = || {
+            internal(
+                deadline
+                    .as_ref()
+                    .map(|(_, why)| why.clone())
+                    .unwrap_or_default(),
+            )
+        };
+        let wait = match &deadline {
+            Some((d, _)) => {
+                let left = d.saturating_duration_since(crate::runtime::exec::now());
+                if left.is_zero() {
+                    return Err(passed());
+                }
+                left.min(IO_IDLE)
+            }
+            None => IO_IDLE,
+        };
         match env
             .timers
-            .timeout(IO_IDLE, env.scratch.read(&mut up.stream, &mut ubuf))
+            .timeout(wait, env.scratch.read(&mut up.stream, &mut ubuf))
             .await
         {
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut && wait < IO_IDLE => {
+                return Err(passed());
+            }
             Ok(0) if ubuf.is_empty() => {
                 return Err(internal(format!(
                     "upstream {addr} closed the connection before replying"

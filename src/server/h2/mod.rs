@@ -390,6 +390,18 @@ async fn open_stream(
     up.notify();
     // The request body that arrived while routing.
     pump(&down, dsid);
+    if let Some(t) = router.plan.total_timeout {
+        let left = (started + t).saturating_duration_since(crate::runtime::exec::now());
+        let service = routed.service.clone();
+        crate::runtime::spawn_local(async move {
+            crate::runtime::exec::sleep(left).await;
+            let waiting = down.links.borrow().get(&dsid).is_some_and(|l| !l.responded);
+            if waiting {
+                respond_error(&down, dsid, &super::http1::total_timeout_error(&service, t));
+            }
+        })
+        .detach();
+    }
 }
 
 fn attach_exchange(
