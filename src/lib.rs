@@ -15,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod discovery;
 pub mod net;
+pub mod resilience;
 pub mod routing;
 pub mod runtime;
 pub mod server;

@@ -100,11 +100,6 @@ fn spot_check_k8s_namer_and_classifier() {
                 "`kind: io.l5d.k8s` (namer) is a linkerd 1.x feature hawser does not support yet",
             ),
             (
-                58,
-                13,
-                "`kind: io.l5d.http.retryableRead5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet",
-            ),
-            (
                 66,
                 5,
                 "`loadBalancer` (routers[0].client) is a linkerd 1.x feature hawser does not support yet",
@@ -127,11 +122,6 @@ fn spot_check_consul_requeue_budget_at_odd_indent() {
                 6,
                 9,
                 "`kind: io.l5d.consul` (namer) is a linkerd 1.x feature hawser does not support yet",
-            ),
-            (
-                16,
-                13,
-                "`kind: io.l5d.http.retryableIdempotent5XX` (responseClassifier) is a linkerd 1.x feature hawser does not support yet",
             ),
             (
                 27,

@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol, RouterConfig,
-    ServerConfig, ServiceConfig, ThriftRouterConfig,
+    BackoffConfig, ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol,
+    RetriesConfig, RouterConfig, ServerConfig, ServiceConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -680,27 +680,117 @@ fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Se
     {
         svc.total_timeout = Some(Duration::from_millis(ms as u64));
     }
+    let default = match protocol {
+        Protocol::H2 => "io.l5d.h2.nonRetryable5XX",
+        _ => "io.l5d.http.nonRetryable5XX",
+    };
+    svc.response_classifier = default.to_string();
     if let Some(e) = f.get("responseClassifier") {
         let p = child(path, "responseClassifier");
-        // linkerd's default classifier: all 5XX are failures, none retried. hawser does not
-        // retry, so asking for it explicitly changes nothing.
-        let default = match protocol {
-            Protocol::H2 => "io.l5d.h2.nonRetryable5XX",
-            _ => "io.l5d.http.nonRetryable5XX",
-        };
-        if let Some((kind, pos)) = ctx.kind(&e.value, &p, "responseClassifier")
-            && kind != default
-        {
-            ctx.unsupported_kind_of(
-                kind,
-                pos,
-                &p,
-                "responseClassifier",
-                kinds::RESPONSE_CLASSIFIERS,
+        if let Some((kind, pos)) = ctx.kind(&e.value, &p, "responseClassifier") {
+            // The HTTP/1.1 router applies linkerd's http classifiers (and retries); the h2 and
+            // thrift routers only the defaults so far.
+            let typed = protocol == Protocol::Http
+                && kind.starts_with("io.l5d.http.")
+                && crate::resilience::Classifier::from_kind(kind).is_some();
+            if typed || kind == default {
+                let _ = ctx.keys(&e.value, &p, &[&[("kind", schema::Key::Supported)]], true);
+                svc.response_classifier = kind.to_string();
+            } else {
+                ctx.unsupported_kind_of(
+                    kind,
+                    pos,
+                    &p,
+                    "responseClassifier",
+                    kinds::RESPONSE_CLASSIFIERS,
+                );
+            }
+        }
+    }
+    if let Some(e) = f.get("retries") {
+        let p = child(path, "retries");
+        if protocol == Protocol::Http {
+            svc.retries = retries(ctx, &e.value, &p);
+        } else {
+            let msg = format!(
+                "`{p}` (retries on `protocol: {}` routers) is a linkerd 1.x feature hawser does not support yet; the http router retries",
+                protocol.name()
             );
+            ctx.unsupported(e.key_pos, &p, msg);
         }
     }
     svc
+}
+
+/// `service.retries`: `budget` and `backoff`.
+fn retries(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> RetriesConfig {
+    let mut r = RetriesConfig::default();
+    let Some(f) = ctx.keys(node, path, &[schema::RETRIES], true) else {
+        return r;
+    };
+    if let Some(e) = f.get("budget") {
+        let p = child(path, "budget");
+        if let Some(b) = ctx.keys(&e.value, &p, &[schema::RETRY_BUDGET], true) {
+            if let Some(e) = b.get("minRetriesPerSec")
+                && let Some(v) = ctx.int(&e.value, &child(&p, "minRetriesPerSec"), 0..=1_000_000)
+            {
+                r.min_retries_per_sec = v as u32;
+            }
+            if let Some(e) = b.get("percentCanRetry")
+                && let Some(v) = ctx.number(&e.value, &child(&p, "percentCanRetry"), 0.0, 1000.0)
+            {
+                r.percent_can_retry = v;
+            }
+            if let Some(e) = b.get("ttlSecs")
+                && let Some(v) = ctx.int(&e.value, &child(&p, "ttlSecs"), 1..=3600)
+            {
+                r.ttl_secs = v as u32;
+            }
+        }
+    }
+    if let Some(e) = f.get("backoff") {
+        let p = child(path, "backoff");
+        let Some((kind, pos)) = ctx.kind(&e.value, &p, "backoff") else {
+            return r;
+        };
+        let ms = |ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, key: &str| -> Option<u64> {
+            let e = f.get(key)?;
+            ctx.int(&e.value, &child(&p, key), 0..=MAX_MS)
+                .map(|v| v as u64)
+        };
+        match kind {
+            "constant" => {
+                if let Some(b) = ctx.keys(&e.value, &p, &[schema::BACKOFF_CONSTANT], true) {
+                    r.backoff = BackoffConfig::Constant {
+                        ms: ms(ctx, &b, "ms").unwrap_or(0),
+                    };
+                }
+            }
+            "jittered" => {
+                if let Some(b) = ctx.keys(&e.value, &p, &[schema::BACKOFF_JITTERED], true) {
+                    let (min, max) = (ms(ctx, &b, "minMs"), ms(ctx, &b, "maxMs"));
+                    match (min, max) {
+                        (Some(min_ms), Some(max_ms)) if min_ms <= max_ms => {
+                            r.backoff = BackoffConfig::Jittered { min_ms, max_ms };
+                        }
+                        (Some(_), Some(_)) => {
+                            let msg = format!("`{p}.minMs` must not be above `{p}.maxMs`");
+                            ctx.error(pos, &p, msg);
+                        }
+                        _ => {
+                            let msg = format!("`{p}` (jittered) needs `minMs` and `maxMs`");
+                            ctx.error(pos, &p, msg);
+                        }
+                    }
+                }
+            }
+            other => {
+                let other = other.to_string();
+                ctx.unknown_kind(&other, pos, &p, "backoff", &["constant", "jittered"]);
+            }
+        }
+    }
+    r
 }
 
 fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) {

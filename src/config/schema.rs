@@ -225,9 +225,18 @@ pub(crate) const SERVICE_COMMON: Keys = &[
     ("kind", S),
     ("configs", S),
     ("totalTimeoutMs", S),
-    ("retries", U),
+    ("retries", S),
     ("responseClassifier", S),
 ];
+
+pub(crate) const RETRIES: Keys = &[("budget", S), ("backoff", S)];
+pub(crate) const RETRY_BUDGET: Keys = &[
+    ("minRetriesPerSec", S),
+    ("percentCanRetry", S),
+    ("ttlSecs", S),
+];
+pub(crate) const BACKOFF_CONSTANT: Keys = &[("kind", S), ("ms", S)];
+pub(crate) const BACKOFF_JITTERED: Keys = &[("kind", S), ("minMs", S), ("maxMs", S)];
 
 pub(crate) const TELEMETER_PROMETHEUS: Keys =
     &[("kind", S), ("path", S), ("prefix", S), ("experimental", I)];
@@ -352,6 +361,10 @@ mod tests {
             CLIENT_H2,
             POOL,
             SERVICE_COMMON,
+            RETRIES,
+            RETRY_BUDGET,
+            BACKOFF_CONSTANT,
+            BACKOFF_JITTERED,
             INTERPRETER,
             TELEMETER_PROMETHEUS,
         ];

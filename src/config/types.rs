@@ -302,7 +302,7 @@ impl Default for ClientConfig {
 }
 
 /// A router's `service:` (kind `io.l5d.global`: one setting for every logical name).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ServiceConfig {
     /// `totalTimeoutMs` (default none): from a request's arrival to its response head (the
     /// reply, for Thrift); past it hawser answers 504 (a `TApplicationException` for Thrift).
@@ -312,6 +312,65 @@ pub struct ServiceConfig {
         serialize_with = "opt_millis"
     )]
     pub total_timeout: Option<Duration>,
+    /// `responseClassifier.kind` (default `io.l5d.http.nonRetryable5XX`, or the h2 spelling).
+    #[serde(rename = "responseClassifier")]
+    pub response_classifier: String,
+    /// `retries`.
+    pub retries: RetriesConfig,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            total_timeout: None,
+            response_classifier: "io.l5d.http.nonRetryable5XX".into(),
+            retries: RetriesConfig::default(),
+        }
+    }
+}
+
+/// `service.retries`: the retry budget and the backoff between retries.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RetriesConfig {
+    /// `budget.minRetriesPerSec` (default 10).
+    #[serde(rename = "minRetriesPerSec")]
+    pub min_retries_per_sec: u32,
+    /// `budget.percentCanRetry` (default 0.2, 0 to 1000).
+    #[serde(rename = "percentCanRetry")]
+    pub percent_can_retry: f64,
+    /// `budget.ttlSecs` (default 10).
+    #[serde(rename = "ttlSecs")]
+    pub ttl_secs: u32,
+    /// `backoff` (default constant 0 ms).
+    pub backoff: BackoffConfig,
+}
+
+impl Default for RetriesConfig {
+    fn default() -> Self {
+        Self {
+            min_retries_per_sec: 10,
+            percent_can_retry: 0.2,
+            ttl_secs: 10,
+            backoff: BackoffConfig::Constant { ms: 0 },
+        }
+    }
+}
+
+/// `service.retries.backoff`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum BackoffConfig {
+    /// `kind: constant`, `ms`.
+    #[serde(rename = "constant")]
+    Constant { ms: u64 },
+    /// `kind: jittered`, `minMs`, `maxMs` (decorrelated jitter).
+    #[serde(rename = "jittered")]
+    Jittered {
+        #[serde(rename = "minMs")]
+        min_ms: u64,
+        #[serde(rename = "maxMs")]
+        max_ms: u64,
+    },
 }
 
 /// `client.hostConnectionPool`, as hawser uses it: per shard and per endpoint.

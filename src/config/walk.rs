@@ -266,6 +266,25 @@ impl<'s> Ctx<'s> {
         Some(v)
     }
 
+    /// A number (integer or decimal) within `lo..=hi`.
+    pub fn number(&mut self, node: &Node, path: &str, lo: f64, hi: f64) -> Option<f64> {
+        let value = match &node.value {
+            Value::Scalar(s) => s.text.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
+            _ => None,
+        };
+        let Some(v) = value else {
+            let msg = format!("`{path}` must be a number, found {}", found(node));
+            self.error(node.pos, path, msg);
+            return None;
+        };
+        if !(lo..=hi).contains(&v) {
+            let msg = format!("`{path}` must be between {lo} and {hi}, found {v}");
+            self.error(node.pos, path, msg);
+            return None;
+        }
+        Some(v)
+    }
+
     /// A boolean. A quoted `"true"`/`"false"` is accepted, as linkerd's reader does.
     pub fn bool(&mut self, node: &Node, path: &str) -> Option<bool> {
         if let Value::Scalar(s) = &node.value

@@ -284,18 +284,67 @@ async fn exchange(
     };
     let _ = peer;
     let deadline = env.router.plan.total_timeout.map(|t| started + t);
-    match relay(
-        down,
-        rbuf,
-        &head,
-        framing,
-        wants_continue,
-        &routed,
-        deadline,
-        env,
-    )
-    .await
-    {
+    // Retries (service.responseClassifier, service.retries): only for requests without a
+    // body (nothing to replay), of a method the classifier calls retryable.
+    let policy = env
+        .router
+        .plan
+        .retry
+        .as_ref()
+        .zip(routed.budget.as_deref())
+        .filter(|(p, _)| {
+            p.classifier.retryable_method(head.method()) && !has_body && !head.is_upgrade()
+        });
+    if let Some((_, budget)) = policy {
+        budget.deposit(crate::resilience::budget::secs(crate::runtime::exec::now()));
+    }
+    let mut retries = 0;
+    let mut waited = None;
+    let result = loop {
+        let grant = |status: u16| {
+            let Some((p, budget)) = policy else {
+                return false;
+            };
+            let now = crate::runtime::exec::now();
+            retries < MAX_RETRIES
+                && p.classifier.retryable(head.method(), status)
+                && deadline.is_none_or(|d| now < d)
+                && budget.try_withdraw(crate::resilience::budget::secs(now))
+        };
+        let attempt = relay(
+            down,
+            rbuf,
+            &head,
+            framing,
+            wants_continue,
+            &routed,
+            deadline,
+            &grant,
+            env,
+        )
+        .await;
+        match attempt {
+            Ok(Relayed::Retry(status)) => {
+                retries += 1;
+                routed.target.stats.record(true);
+                let Some((p, _)) = policy else {
+                    break Ok((Next::Close, Some(status)));
+                };
+                let wait = p.backoff.next(waited, fastrand::f64());
+                waited = Some(wait);
+                let wait = match deadline {
+                    Some(d) => wait.min(d.saturating_duration_since(crate::runtime::exec::now())),
+                    None => wait,
+                };
+                if !wait.is_zero() {
+                    crate::runtime::exec::sleep(wait).await;
+                }
+            }
+            Ok(Relayed::Done(next, status)) => break Ok((next, status)),
+            Err(e) => break Err(e),
+        }
+    };
+    match result {
         Ok((next, status)) => {
             let outcome = status.map_or(Outcome::None, Outcome::Status);
             let took = crate::runtime::exec::now().saturating_duration_since(started);
@@ -350,8 +399,9 @@ async fn relay(
     wants_continue: bool,
     routed: &Routed,
     deadline: Option<std::time::Instant>,
+    retry: &dyn Fn(u16) -> bool,
     env: &ConnEnv,
-) -> Result<(Next, Option<u16>), (ProxyError, bool)> {
+) -> Result<Relayed, (ProxyError, bool)> {
     let router = &env.router;
     let (endpoint, _inflight) = routed
         .target
@@ -432,16 +482,32 @@ async fn relay(
             }
             Err(ReadFail::Proxy(e)) => return Err((e, false)),
             Err(ReadFail::TimedOut) => return Err(timed_out()),
-            Err(ReadFail::ClientGone) => return Ok((Next::Close, None)),
+            Err(ReadFail::ClientGone) => return Ok(Relayed::Done(Next::Close, None)),
         }
     };
+    if retry(resp.status()) {
+        // A retryable failure the budget pays for: nothing of it reaches the client, and the
+        // upstream connection (with the unread body) is dropped.
+        return Ok(Relayed::Retry(resp.status()));
+    }
     // The request head's buffer is free now: the response head reuses it.
     out.clear();
     let status = resp.status();
     send_response(down, rbuf, up, ubuf, out, head, resp, request_complete, env)
         .await
-        .map(|next| (next, Some(status)))
+        .map(|next| Relayed::Done(next, Some(status)))
 }
+
+/// How one attempt at an exchange ended.
+enum Relayed {
+    /// The response went to the client (its status; `None` when the client left first).
+    Done(Next, Option<u16>),
+    /// A retryable failure with this status, to be retried; the client saw nothing of it.
+    Retry(u16),
+}
+
+/// Most retries of one request (the budget usually stops them first).
+const MAX_RETRIES: u32 = 25;
 
 async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {
     router

@@ -62,6 +62,24 @@ pub struct RouterPlan {
     pub h2: Option<hawser_http2::Config>,
     /// `service.totalTimeoutMs`: from a request's arrival to its response head.
     pub total_timeout: Option<Duration>,
+    /// `service.responseClassifier` and `service.retries`; `None` when nothing is retried.
+    pub retry: Option<RetryPolicy>,
+}
+
+/// When and how a router retries (the HTTP/1.1 router: `service.responseClassifier` and
+/// `service.retries`).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Which failures may be retried.
+    pub classifier: crate::resilience::Classifier,
+    /// `budget.minRetriesPerSec`.
+    pub min_retries_per_sec: u32,
+    /// `budget.percentCanRetry`.
+    pub percent_can_retry: f64,
+    /// `budget.ttlSecs`.
+    pub ttl: Duration,
+    /// The wait before each retry.
+    pub backoff: crate::resilience::Backoff,
 }
 
 /// What a thrift router names calls with, and the frames it accepts.
@@ -154,6 +172,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 connect_timeout: r.client.connect_timeout,
             },
             total_timeout: r.service.total_timeout,
+            retry: retry_policy(&r.service),
             h2: (r.protocol == crate::config::Protocol::H2)
                 .then(|| h2_config(r.client.h2.as_ref().unwrap_or(&Default::default()), false)),
             thrift: r.thrift.as_ref().map(|t| ThriftPlan {
@@ -168,6 +187,31 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
     } else {
         Err(errors)
     }
+}
+
+/// The retry policy of a service config; `None` when its classifier never retries.
+fn retry_policy(s: &crate::config::ServiceConfig) -> Option<RetryPolicy> {
+    use crate::resilience::{Backoff, Classifier};
+    let classifier = Classifier::from_kind(&s.response_classifier)?;
+    if !classifier.retryable_method("GET") {
+        return None;
+    }
+    let r = &s.retries;
+    Some(RetryPolicy {
+        classifier,
+        min_retries_per_sec: r.min_retries_per_sec,
+        percent_can_retry: r.percent_can_retry,
+        ttl: Duration::from_secs(u64::from(r.ttl_secs)),
+        backoff: match r.backoff {
+            crate::config::BackoffConfig::Constant { ms } => {
+                Backoff::Constant(Duration::from_millis(ms))
+            }
+            crate::config::BackoffConfig::Jittered { min_ms, max_ms } => Backoff::Jittered {
+                min: Duration::from_millis(min_ms),
+                max: Duration::from_millis(max_ms),
+            },
+        },
+    })
 }
 
 /// hawser's HTTP/2 settings for a server (`server`) or client, with the config's overrides.
@@ -412,6 +456,8 @@ pub struct Routed {
     pub service: Rc<str>,
     /// Its counters on this shard.
     pub stats: Rc<ServiceStats>,
+    /// Its retry budget on this shard (`None`: the router does not retry).
+    pub budget: Option<Rc<crate::resilience::RetryBudget>>,
     /// The concrete name it was bound to, with its endpoints on this shard
     /// (shared with the shard's cache: no per-request copy).
     pub target: Rc<Target>,
@@ -580,6 +626,8 @@ pub struct Router {
     pub stats: Rc<RouterStats>,
     /// An h2 router's upstream HTTP/2 connections on this shard.
     pub h2_pool: Option<super::h2::H2Pool>,
+    /// Retry budgets per logical name on this shard (bounded like the metrics' names).
+    budgets: RefCell<foldhash::HashMap<Rc<str>, Rc<crate::resilience::RetryBudget>>>,
     base_dtab: Rc<str>,
     namers: Rc<NamerTable>,
     cache: RefCell<BindCache<Rc<CachedRoute>>>,
@@ -593,6 +641,7 @@ struct CachedRoute {
     resolution: Resolution,
     service: Rc<str>,
     stats: Rc<ServiceStats>,
+    budget: Option<Rc<crate::resilience::RetryBudget>>,
 }
 
 #[derive(Default)]
@@ -669,6 +718,7 @@ impl Router {
             h2_pool: plan.h2.map(|c| {
                 super::h2::H2Pool::new(c, plan.pool.connect_timeout, plan.pool.idle_timeout)
             }),
+            budgets: RefCell::new(foldhash::HashMap::default()),
             base_dtab: plan.dtab.to_string().into(),
             plan: plan.clone(),
             namers,
@@ -677,6 +727,33 @@ impl Router {
             ),
             endpoints: Rc::new(RefCell::new(EndpointCache::default())),
         }
+    }
+
+    /// The retry budget of logical name `service` (each service has its own, as in linkerd);
+    /// `None` when this router does not retry. Past [`crate::telemetry::stats::MAX_NAMES`]
+    /// names, later ones share one budget.
+    fn budget_for(&self, service: &Rc<str>) -> Option<Rc<crate::resilience::RetryBudget>> {
+        let policy = self.plan.retry.as_ref()?;
+        let mut budgets = self.budgets.borrow_mut();
+        if let Some(b) = budgets.get(service) {
+            return Some(b.clone());
+        }
+        let key: Rc<str> = if budgets.len() >= crate::telemetry::stats::MAX_NAMES {
+            crate::telemetry::stats::OVERFLOW.into()
+        } else {
+            service.clone()
+        };
+        let b = budgets
+            .entry(key)
+            .or_insert_with(|| {
+                Rc::new(crate::resilience::RetryBudget::new(
+                    policy.min_retries_per_sec,
+                    policy.percent_can_retry,
+                    policy.ttl,
+                ))
+            })
+            .clone();
+        Some(b)
     }
 
     /// Identifies, binds and resolves a request.
@@ -795,6 +872,7 @@ impl Router {
                     let r = Rc::new(CachedRoute {
                         resolution: resolve(&dtab, path, &ShardNamers(&self.namers)),
                         stats: self.stats.service(&service),
+                        budget: self.budget_for(&service),
                         service,
                     });
                     let bytes = r.resolution.heap_bytes() + r.service.len();
@@ -806,6 +884,7 @@ impl Router {
         let resolution = &cached.resolution;
         let service = cached.service.clone();
         let stats = cached.stats.clone();
+        let budget = cached.budget.clone();
         let unavailable = |why: Option<String>| {
             let mut msg = no_hosts(&service, &self.base_dtab, local_str);
             if let Some(w) = why {
@@ -828,6 +907,7 @@ impl Router {
         Ok(Routed {
             service,
             stats,
+            budget,
             target,
             residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
             new_target,

@@ -13,6 +13,7 @@ behaviours chosen by path:
   /slow/MS             wait MS milliseconds before answering
   /early417            answer 417 without reading the body (for Expect tests)
   /_count              how many other requests this backend has seen (not counted)
+With the environment variable BACKEND_STATUS=NNN every other request is answered with NNN.
 The JSON includes `peer_port`, the client port of the connection, so tests
 can tell whether the proxy reused an upstream connection.
 Request bodies may be Content-Length or chunked; they are hashed as they
@@ -20,6 +21,7 @@ stream, never stored. Prints "READY <port>" once listening.
 """
 import hashlib
 import json
+import os
 import socket
 import socketserver
 import sys
@@ -28,6 +30,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 NAME = "backend"
+ALWAYS = int(os.environ.get("BACKEND_STATUS", "0") or 0)
 COUNT = 0
 COUNT_LOCK = threading.Lock()
 BLOCK = b"x" * 65536
@@ -122,7 +125,9 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         n, digest = self.read_body()
-        if kind == "status":
+        if ALWAYS:
+            self.send_json(ALWAYS, self.describe(n, digest))
+        elif kind == "status":
             self.send_json(int(arg), self.describe(n, digest))
         elif kind == "closehdr":
             # Says `Connection: close` but keeps the socket open for 3 s: a

@@ -44,13 +44,28 @@ impl Backend {
         Self::start_on(name, "127.0.0.1", 0)
     }
 
+    /// A backend that answers every request (but `/_count`) with `status`.
+    pub fn start_status(name: &str, status: u16) -> Backend {
+        Self::start_with_env(
+            name,
+            "127.0.0.1",
+            0,
+            &[("BACKEND_STATUS", &status.to_string())],
+        )
+    }
+
     /// A backend on another loopback address (`127.0.0.2`, ...) and port (0: any).
     pub fn start_on(name: &str, ip: &str, port: u16) -> Backend {
+        Self::start_with_env(name, ip, port, &[])
+    }
+
+    fn start_with_env(name: &str, ip: &str, port: u16, env: &[(&str, &str)]) -> Backend {
         let mut child = Command::new("python3")
             .arg(manifest_dir().join("tests/support/backend.py"))
             .arg(port.to_string())
             .arg(name)
             .arg(ip)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,0 +1,9 @@
+//! Resilience policies on the request path: the retry budget and backoff behind linkerd's
+//! `service.retries`, and the response classifiers of `service.responseClassifier`. Pure
+//! logic with time passed in; the protocol drivers apply them.
+
+pub mod budget;
+pub mod classifier;
+
+pub use budget::{Backoff, RetryBudget};
+pub use classifier::Classifier;

@@ -1,0 +1,83 @@
+//! linkerd's response classifiers and retries on the HTTP/1.1 router, against real origin
+//! servers (the Python backend, one of them answering 503 to everything): retryable failures
+//! are retried, within the retry budget, on another pick of the balancer; what is not
+//! retryable (a POST, or the default classifier) reaches the client as the upstream sent it.
+
+mod support;
+
+use support::*;
+
+fn config(admin: u16, port: u16, disco: &std::path::Path, service: &str) -> String {
+    fs_config(admin, port, disco, &format!("  service:\n{service}"))
+}
+
+#[test]
+fn retryable_reads_fail_over_to_a_healthy_endpoint() {
+    let bad = Backend::start_status("bad", 503);
+    let good = Backend::start("good");
+    let disco = temp_dir("disco");
+    write_service(
+        &disco,
+        "web",
+        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
+    );
+    let (admin, port) = (free_port(), free_port());
+    let service = "    responseClassifier:\n      kind: io.l5d.http.retryableRead5XX\n    retries:\n      budget: {minRetriesPerSec: 100, percentCanRetry: 1.0, ttlSecs: 10}\n";
+    let _h = Hawser::start(&config(admin, port, &disco, service), admin, 1);
+    for i in 0..40 {
+        let r = send(port, &format!("/{i}"), Some("web"), &[]);
+        assert_eq!(
+            r.status, 200,
+            "GET {i} was not retried onto the healthy endpoint"
+        );
+    }
+    assert!(
+        backend_count(bad.port) > 0,
+        "the 503 endpoint was never tried"
+    );
+    assert_eq!(backend_count(good.port), 40);
+    // A POST is not a read: its 503 reaches the client.
+    let posts: Vec<u16> = (0..20)
+        .map(|i| {
+            send_method(
+                port,
+                "POST",
+                &format!("/p{i}"),
+                Some("web"),
+                &[("content-length", "0")],
+            )
+            .status
+        })
+        .collect();
+    assert!(posts.contains(&503), "{posts:?}");
+}
+
+#[test]
+fn the_default_classifier_retries_nothing() {
+    let bad = Backend::start_status("bad", 503);
+    let disco = temp_dir("disco");
+    write_service(&disco, "web", &format!("127.0.0.1 {}\n", bad.port));
+    let (admin, port) = (free_port(), free_port());
+    let yaml = fs_config(admin, port, &disco, "");
+    let _h = Hawser::start(&yaml, admin, 1);
+    for i in 0..5 {
+        assert_eq!(send(port, &format!("/{i}"), Some("web"), &[]).status, 503);
+    }
+    assert_eq!(backend_count(bad.port), 5);
+}
+
+#[test]
+fn the_budget_bounds_retries() {
+    // No reserve and percentCanRetry 0.5: one retry for every two requests (linkerd's
+    // semantics), so 10 failing GETs reach the endpoint exactly 15 times.
+    let bad = Backend::start_status("bad", 503);
+    let disco = temp_dir("disco");
+    write_service(&disco, "web", &format!("127.0.0.1 {}\n", bad.port));
+    let (admin, port) = (free_port(), free_port());
+    let service = "    responseClassifier:\n      kind: io.l5d.http.retryableRead5XX\n    retries:\n      budget: {minRetriesPerSec: 0, percentCanRetry: 0.5, ttlSecs: 60}\n      backoff: {kind: constant, ms: 1}\n";
+    let _h = Hawser::start(&config(admin, port, &disco, service), admin, 1);
+    for i in 0..10 {
+        assert_eq!(send(port, &format!("/{i}"), Some("web"), &[]).status, 503);
+    }
+    assert_eq!(backend_count(bad.port), 15);
+}
