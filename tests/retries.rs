@@ -81,3 +81,41 @@ fn the_budget_bounds_retries() {
     }
     assert_eq!(backend_count(bad.port), 15);
 }
+
+#[test]
+fn connect_failures_are_requeued_to_another_endpoint_for_any_method() {
+    let good = Backend::start("good");
+    let dead = free_port(); // nothing listens there: connects are refused
+    let disco = temp_dir("disco");
+    write_service(
+        &disco,
+        "web",
+        &format!("127.0.0.1 {dead}\n127.0.0.1 {}\n", good.port),
+    );
+    let (admin, port) = (free_port(), free_port());
+    // The default classifier retries nothing; requeues need no configuration (linkerd's
+    // requeue budget defaults).
+    let yaml = fs_config(admin, port, &disco, "");
+    let _h = Hawser::start(&yaml, admin, 1);
+    for i in 0..20 {
+        let r = send(port, &format!("/{i}"), Some("web"), &[]);
+        assert_eq!(r.status, 200, "GET {i}: {:?}", l5d_err(&r));
+        let r = send_method(
+            port,
+            "POST",
+            &format!("/p{i}"),
+            Some("web"),
+            &[("content-length", "0")],
+        );
+        assert_eq!(r.status, 200, "POST {i}: {:?}", l5d_err(&r));
+    }
+    assert_eq!(backend_count(good.port), 40);
+    // With the dead endpoint alone there is nowhere else to go: 502 with l5d-err.
+    write_service(&disco, "web", &format!("127.0.0.1 {dead}\n"));
+    assert!(eventually(std::time::Duration::from_secs(5), || {
+        let r = send(port, "/", Some("web"), &[]);
+        r.status == 502
+            && l5d_err(&r)
+                .is_some_and(|e| e.contains(&format!("connection to 127.0.0.1:{dead} failed")))
+    }));
+}

@@ -194,6 +194,34 @@ impl EndpointSet {
         Some((ep.clone(), InFlight(ep.clone())))
     }
 
+    /// Like [`EndpointSet::pick`], but not one of `avoid` (endpoints that already failed this
+    /// request) while others are left: p2c over the rest, weights aside.
+    pub fn pick_avoiding(&self, avoid: &[SocketAddr]) -> Option<(Rc<Endpoint>, InFlight)> {
+        if avoid.is_empty() {
+            return self.pick();
+        }
+        let rest: Vec<&Rc<Endpoint>> = self
+            .endpoints
+            .iter()
+            .filter(|e| !avoid.contains(&e.addr))
+            .collect();
+        let ep = match rest.len() {
+            0 => return self.pick(),
+            1 => rest[0],
+            n => {
+                let a = rest[fastrand::usize(..n)];
+                let b = rest[fastrand::usize(..n)];
+                if b.outstanding.get() < a.outstanding.get() {
+                    b
+                } else {
+                    a
+                }
+            }
+        };
+        ep.outstanding.set(ep.outstanding.get() + 1);
+        Some((ep.clone(), InFlight(ep.clone())))
+    }
+
     /// Picks with the thread's fast RNG (weighted when the set is).
     pub fn pick(&self) -> Option<(Rc<Endpoint>, InFlight)> {
         if self.cumulative.is_empty() {
@@ -207,6 +235,18 @@ impl EndpointSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pick_avoiding_skips_failed_endpoints_while_others_are_left() {
+        let s = set(3);
+        let failed = [s.endpoints()[0].addr, s.endpoints()[2].addr];
+        for _ in 0..50 {
+            let (e, _) = s.pick_avoiding(&failed).unwrap();
+            assert_eq!(e.addr, s.endpoints()[1].addr);
+        }
+        let all: Vec<SocketAddr> = s.endpoints().iter().map(|e| e.addr).collect();
+        assert!(s.pick_avoiding(&all).is_some(), "all failed: any");
+    }
 
     fn set(n: u16) -> EndpointSet {
         EndpointSet::new(

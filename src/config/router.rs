@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    BackoffConfig, ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol,
-    RetriesConfig, RouterConfig, ServerConfig, ServiceConfig, ThriftRouterConfig,
+    BackoffConfig, BudgetConfig, ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig,
+    Protocol, RetriesConfig, RouterConfig, ServerConfig, ServiceConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -589,6 +589,9 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
     if let Some(e) = f.get("hostConnectionPool") {
         c.pool = pool(ctx, &e.value, &child(path, "hostConnectionPool"));
     }
+    if let Some(e) = f.get("requeueBudget") {
+        c.requeue_budget = budget(ctx, &e.value, &child(path, "requeueBudget"));
+    }
     if let Some(e) = f.get("failureAccrual") {
         let p = child(path, "failureAccrual");
         // `none` asks for no failure accrual, which is what hawser does.
@@ -722,6 +725,30 @@ fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Se
     svc
 }
 
+/// A retry budget: `minRetriesPerSec`, `percentCanRetry`, `ttlSecs`.
+fn budget(ctx: &mut Ctx<'_>, node: &Node, p: &str) -> BudgetConfig {
+    let mut b = BudgetConfig::default();
+    let Some(f) = ctx.keys(node, p, &[schema::RETRY_BUDGET], true) else {
+        return b;
+    };
+    if let Some(e) = f.get("minRetriesPerSec")
+        && let Some(v) = ctx.int(&e.value, &child(p, "minRetriesPerSec"), 0..=1_000_000)
+    {
+        b.min_retries_per_sec = v as u32;
+    }
+    if let Some(e) = f.get("percentCanRetry")
+        && let Some(v) = ctx.number(&e.value, &child(p, "percentCanRetry"), 0.0, 1000.0)
+    {
+        b.percent_can_retry = v;
+    }
+    if let Some(e) = f.get("ttlSecs")
+        && let Some(v) = ctx.int(&e.value, &child(p, "ttlSecs"), 1..=3600)
+    {
+        b.ttl_secs = v as u32;
+    }
+    b
+}
+
 /// `service.retries`: `budget` and `backoff`.
 fn retries(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> RetriesConfig {
     let mut r = RetriesConfig::default();
@@ -729,24 +756,7 @@ fn retries(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> RetriesConfig {
         return r;
     };
     if let Some(e) = f.get("budget") {
-        let p = child(path, "budget");
-        if let Some(b) = ctx.keys(&e.value, &p, &[schema::RETRY_BUDGET], true) {
-            if let Some(e) = b.get("minRetriesPerSec")
-                && let Some(v) = ctx.int(&e.value, &child(&p, "minRetriesPerSec"), 0..=1_000_000)
-            {
-                r.min_retries_per_sec = v as u32;
-            }
-            if let Some(e) = b.get("percentCanRetry")
-                && let Some(v) = ctx.number(&e.value, &child(&p, "percentCanRetry"), 0.0, 1000.0)
-            {
-                r.percent_can_retry = v;
-            }
-            if let Some(e) = b.get("ttlSecs")
-                && let Some(v) = ctx.int(&e.value, &child(&p, "ttlSecs"), 1..=3600)
-            {
-                r.ttl_secs = v as u32;
-            }
-        }
+        r.budget = budget(ctx, &e.value, &child(path, "budget"));
     }
     if let Some(e) = f.get("backoff") {
         let p = child(path, "backoff");

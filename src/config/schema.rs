@@ -188,7 +188,7 @@ pub(crate) const CLIENT_COMMON: Keys = &[
     ("loadBalancer", U),
     ("failFast", U),
     ("requestAttemptTimeoutMs", U),
-    ("requeueBudget", U),
+    ("requeueBudget", S),
     ("clientSession", U),
     (
         "retries",

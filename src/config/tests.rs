@@ -580,9 +580,9 @@ fn classifiers_and_retries_are_typed_for_http_and_reported_elsewhere() {
     assert_eq!(s.response_classifier, "io.l5d.http.retryableIdempotent5XX");
     assert_eq!(
         (
-            s.retries.min_retries_per_sec,
-            s.retries.percent_can_retry,
-            s.retries.ttl_secs
+            s.retries.budget.min_retries_per_sec,
+            s.retries.budget.percent_can_retry,
+            s.retries.budget.ttl_secs
         ),
         (5, 0.5, 15)
     );
@@ -609,4 +609,18 @@ fn classifiers_and_retries_are_typed_for_http_and_reported_elsewhere() {
         one("routers:\n- protocol: h2\n  servers:\n  - port: 4142\n  service:\n    retries: {}\n");
     assert_eq!((line, sev), (6, Severity::Unsupported));
     assert!(msg.contains("retries on `protocol: h2` routers"), "{msg}");
+}
+
+#[test]
+fn the_requeue_budget_is_typed() {
+    let d = load(MINIMAL).routers[0].client.requeue_budget.clone();
+    assert_eq!(d, BudgetConfig::default());
+    let c = load(&format!(
+        "{MINIMAL}  client:\n    requeueBudget: {{minRetriesPerSec: 0, percentCanRetry: 0.1, ttlSecs: 5}}\n"
+    ));
+    let b = &c.routers[0].client.requeue_budget;
+    assert_eq!(
+        (b.min_retries_per_sec, b.percent_can_retry, b.ttl_secs),
+        (0, 0.1, 5)
+    );
 }

@@ -34,7 +34,7 @@ fn unsupported_kinds_name_the_kind_and_section() {
 #[test]
 fn unsupported_keys_are_reported_at_the_key() {
     let text = format!(
-        "{ROUTER}    tls:\n      certPath: a\n  client:\n    tls: {{commonName: x}}\n    requeueBudget: {{}}\n  bindingCache:\n    paths: 10\n  maxRequestKB: 5\n"
+        "{ROUTER}    tls:\n      certPath: a\n  client:\n    tls: {{commonName: x}}\n    requestAttemptTimeoutMs: 100\n  bindingCache:\n    paths: 10\n  maxRequestKB: 5\n"
     );
     let got: Vec<(usize, String)> = unsupported(&text).into_iter().map(|d| (d.0, d.2)).collect();
     assert_eq!(
@@ -42,7 +42,7 @@ fn unsupported_keys_are_reported_at_the_key() {
         [
             (5, "routers[0].servers[0].tls".to_string()),
             (8, "routers[0].client.tls".to_string()),
-            (9, "routers[0].client.requeueBudget".to_string()),
+            (9, "routers[0].client.requestAttemptTimeoutMs".to_string()),
             (10, "routers[0].bindingCache".to_string()),
             (12, "routers[0].maxRequestKB".to_string()),
         ]

@@ -274,7 +274,7 @@ impl ServerConfig {
 }
 
 /// A router's `client:` (kind `io.l5d.global`: one setting for every upstream).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClientConfig {
     /// `connectTimeoutMs`, a hawser addition (linkerd has no such key; Finagle's default
     /// connect timeout is 1 s, which is hawser's default too).
@@ -285,6 +285,33 @@ pub struct ClientConfig {
     /// An h2 router's client HTTP/2 settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub h2: Option<H2Settings>,
+    /// `requeueBudget` (linkerd's defaults): requeues of requests whose connect failed.
+    #[serde(rename = "requeueBudget")]
+    pub requeue_budget: BudgetConfig,
+}
+
+/// A retry budget (`service.retries.budget`, `client.requeueBudget`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BudgetConfig {
+    /// `minRetriesPerSec` (default 10).
+    #[serde(rename = "minRetriesPerSec")]
+    pub min_retries_per_sec: u32,
+    /// `percentCanRetry` (default 0.2, 0 to 1000).
+    #[serde(rename = "percentCanRetry")]
+    pub percent_can_retry: f64,
+    /// `ttlSecs` (default 10).
+    #[serde(rename = "ttlSecs")]
+    pub ttl_secs: u32,
+}
+
+impl Default for BudgetConfig {
+    fn default() -> Self {
+        Self {
+            min_retries_per_sec: 10,
+            percent_can_retry: 0.2,
+            ttl_secs: 10,
+        }
+    }
 }
 
 impl ClientConfig {
@@ -297,6 +324,7 @@ impl Default for ClientConfig {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             pool: PoolConfig::default(),
             h2: None,
+            requeue_budget: BudgetConfig::default(),
         }
     }
 }
@@ -332,15 +360,8 @@ impl Default for ServiceConfig {
 /// `service.retries`: the retry budget and the backoff between retries.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RetriesConfig {
-    /// `budget.minRetriesPerSec` (default 10).
-    #[serde(rename = "minRetriesPerSec")]
-    pub min_retries_per_sec: u32,
-    /// `budget.percentCanRetry` (default 0.2, 0 to 1000).
-    #[serde(rename = "percentCanRetry")]
-    pub percent_can_retry: f64,
-    /// `budget.ttlSecs` (default 10).
-    #[serde(rename = "ttlSecs")]
-    pub ttl_secs: u32,
+    /// `budget` (linkerd's defaults).
+    pub budget: BudgetConfig,
     /// `backoff` (default constant 0 ms).
     pub backoff: BackoffConfig,
 }
@@ -348,9 +369,7 @@ pub struct RetriesConfig {
 impl Default for RetriesConfig {
     fn default() -> Self {
         Self {
-            min_retries_per_sec: 10,
-            percent_can_retry: 0.2,
-            ttl_secs: 10,
+            budget: BudgetConfig::default(),
             backoff: BackoffConfig::Constant { ms: 0 },
         }
     }

@@ -299,7 +299,14 @@ async fn exchange(
         budget.deposit(crate::resilience::budget::secs(crate::runtime::exec::now()));
     }
     let mut retries = 0;
+    let mut requeues = 0;
     let mut waited = None;
+    // Endpoints whose connect failed for this request (requeues avoid them).
+    let mut tried: Vec<SocketAddr> = Vec::new();
+    routed
+        .target
+        .requeue
+        .deposit(crate::resilience::budget::secs(crate::runtime::exec::now()));
     let result = loop {
         let grant = |status: u16| {
             let Some((p, budget)) = policy else {
@@ -320,6 +327,7 @@ async fn exchange(
             &routed,
             deadline,
             &grant,
+            &mut tried,
             env,
         )
         .await;
@@ -341,6 +349,25 @@ async fn exchange(
                 }
             }
             Ok(Relayed::Done(next, status)) => break Ok((next, status)),
+            // A requeue: the connect failed, so nothing reached any upstream and any request
+            // may go to another endpoint (linkerd's requeues, for every method), paid from
+            // the concrete name's requeue budget, when it has another endpoint to try.
+            Err((e, false))
+                if e.source == Source::Upstream
+                    && !e.maybe_reached_upstream
+                    && requeues < MAX_REQUEUES
+                    && routed.target.endpoints.endpoints().len() > 1
+                    && deadline.is_none_or(|d| crate::runtime::exec::now() < d)
+                    && routed
+                        .target
+                        .requeue
+                        .try_withdraw(crate::resilience::budget::secs(
+                            crate::runtime::exec::now(),
+                        )) =>
+            {
+                requeues += 1;
+                routed.target.stats.record(true);
+            }
             Err(e) => break Err(e),
         }
     };
@@ -400,13 +427,14 @@ async fn relay(
     routed: &Routed,
     deadline: Option<std::time::Instant>,
     retry: &dyn Fn(u16) -> bool,
+    failed: &mut Vec<SocketAddr>,
     env: &ConnEnv,
 ) -> Result<Relayed, (ProxyError, bool)> {
     let router = &env.router;
     let (endpoint, _inflight) = routed
         .target
         .endpoints
-        .pick()
+        .pick_avoiding(failed)
         .ok_or_else(|| (ProxyError::proxy(502, routed.no_hosts_reason()), false))?;
     let timed_out = || {
         let t = router.plan.total_timeout.unwrap_or_default();
@@ -431,7 +459,10 @@ async fn relay(
             }
         }
     }
-    .map_err(|e| (connect_error(endpoint.addr, &e), false))?;
+    .map_err(|e| {
+        failed.push(endpoint.addr);
+        (connect_error(endpoint.addr, &e), false)
+    })?;
 
     // The request head for the upstream.
     let mut out = BytesMut::with_capacity(512);
@@ -508,6 +539,8 @@ enum Relayed {
 
 /// Most retries of one request (the budget usually stops them first).
 const MAX_RETRIES: u32 = 25;
+/// Most requeues (connect failures sent on to another endpoint) of one request.
+const MAX_REQUEUES: u32 = 3;
 
 async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {
     router

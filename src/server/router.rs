@@ -64,6 +64,30 @@ pub struct RouterPlan {
     pub total_timeout: Option<Duration>,
     /// `service.responseClassifier` and `service.retries`; `None` when nothing is retried.
     pub retry: Option<RetryPolicy>,
+    /// `client.requeueBudget`: requeues of connect failures, per concrete name.
+    pub requeue: BudgetParams,
+}
+
+/// A retry budget's parameters (linkerd's `budget` keys).
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetParams {
+    /// `minRetriesPerSec`.
+    pub min_retries_per_sec: u32,
+    /// `percentCanRetry`.
+    pub percent_can_retry: f64,
+    /// `ttlSecs`.
+    pub ttl: Duration,
+}
+
+impl BudgetParams {
+    /// A fresh budget with these parameters.
+    pub fn budget(&self) -> crate::resilience::RetryBudget {
+        crate::resilience::RetryBudget::new(
+            self.min_retries_per_sec,
+            self.percent_can_retry,
+            self.ttl,
+        )
+    }
 }
 
 /// When and how a router retries (the HTTP/1.1 router: `service.responseClassifier` and
@@ -72,12 +96,8 @@ pub struct RouterPlan {
 pub struct RetryPolicy {
     /// Which failures may be retried.
     pub classifier: crate::resilience::Classifier,
-    /// `budget.minRetriesPerSec`.
-    pub min_retries_per_sec: u32,
-    /// `budget.percentCanRetry`.
-    pub percent_can_retry: f64,
-    /// `budget.ttlSecs`.
-    pub ttl: Duration,
+    /// `budget`.
+    pub budget: BudgetParams,
     /// The wait before each retry.
     pub backoff: crate::resilience::Backoff,
 }
@@ -173,6 +193,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             },
             total_timeout: r.service.total_timeout,
             retry: retry_policy(&r.service),
+            requeue: budget_params(&r.client.requeue_budget),
             h2: (r.protocol == crate::config::Protocol::H2)
                 .then(|| h2_config(r.client.h2.as_ref().unwrap_or(&Default::default()), false)),
             thrift: r.thrift.as_ref().map(|t| ThriftPlan {
@@ -189,6 +210,14 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
     }
 }
 
+fn budget_params(b: &crate::config::BudgetConfig) -> BudgetParams {
+    BudgetParams {
+        min_retries_per_sec: b.min_retries_per_sec,
+        percent_can_retry: b.percent_can_retry,
+        ttl: Duration::from_secs(u64::from(b.ttl_secs)),
+    }
+}
+
 /// The retry policy of a service config; `None` when its classifier never retries.
 fn retry_policy(s: &crate::config::ServiceConfig) -> Option<RetryPolicy> {
     use crate::resilience::{Backoff, Classifier};
@@ -199,9 +228,7 @@ fn retry_policy(s: &crate::config::ServiceConfig) -> Option<RetryPolicy> {
     let r = &s.retries;
     Some(RetryPolicy {
         classifier,
-        min_retries_per_sec: r.min_retries_per_sec,
-        percent_can_retry: r.percent_can_retry,
-        ttl: Duration::from_secs(u64::from(r.ttl_secs)),
+        budget: budget_params(&r.budget),
         backoff: match r.backoff {
             crate::config::BackoffConfig::Constant { ms } => {
                 Backoff::Constant(Duration::from_millis(ms))
@@ -347,6 +374,8 @@ pub struct Target {
     pub endpoints: EndpointSet,
     /// Its counters on this shard.
     pub stats: Rc<ClientStats>,
+    /// Its requeue budget on this shard (`client.requeueBudget`).
+    pub requeue: crate::resilience::RetryBudget,
     /// For `/$/inet/HOST/PORT` with a host name: when it was resolved, and
     /// whether a re-resolution is under way.
     dns: Option<DnsState>,
@@ -680,6 +709,7 @@ impl EndpointCache {
         addrs: Vec<(SocketAddr, f64)>,
         dns: Option<(String, u16)>,
         stats: &RouterStats,
+        requeue: &BudgetParams,
     ) -> Rc<Target> {
         let eps: Vec<(Rc<Endpoint>, f64)> = addrs
             .into_iter()
@@ -695,6 +725,7 @@ impl EndpointCache {
         let client = id.to_string();
         Rc::new(Target {
             stats: stats.client(&client),
+            requeue: requeue.budget(),
             client,
             endpoints: EndpointSet::weighted(eps),
             dns: dns.map(|(host, port)| DnsState {
@@ -745,13 +776,7 @@ impl Router {
         };
         let b = budgets
             .entry(key)
-            .or_insert_with(|| {
-                Rc::new(crate::resilience::RetryBudget::new(
-                    policy.min_retries_per_sec,
-                    policy.percent_can_retry,
-                    policy.ttl,
-                ))
-            })
+            .or_insert_with(|| Rc::new(policy.budget.budget()))
             .clone();
         Some(b)
     }
@@ -951,6 +976,7 @@ impl Router {
                         let client = id.to_string();
                         return Rc::new(Target {
                             stats: self.stats.client(&client),
+                            requeue: self.plan.requeue.budget(),
                             client,
                             endpoints: EndpointSet::default(),
                             dns: None,
@@ -967,7 +993,7 @@ impl Router {
             }
         };
         let mut cache = self.endpoints.borrow_mut();
-        let target = cache.target(id, addrs, dns, &self.stats);
+        let target = cache.target(id, addrs, dns, &self.stats, &self.plan.requeue);
         cache.insert(id.clone(), target.clone());
         target
     }
@@ -978,6 +1004,7 @@ impl Router {
     fn spawn_dns_refresh(&self, id: Path, host: String, port: u16, generation: u64) {
         let cache = self.endpoints.clone();
         let stats = self.stats.clone();
+        let requeue = self.plan.requeue;
         crate::runtime::spawn_local(async move {
             // Busy: like a failed lookup, keep the current set and try again later.
             let addrs = resolve_host(host.clone(), port).await.unwrap_or_default();
@@ -993,7 +1020,7 @@ impl Router {
                 }
                 return;
             }
-            let fresh = cache.target(&id, addrs, Some((host, port)), &stats);
+            let fresh = cache.target(&id, addrs, Some((host, port)), &stats, &requeue);
             cache.by_id.insert(id, fresh);
             cache.prune();
         })
@@ -1005,13 +1032,22 @@ impl Router {
 mod tests {
     use super::*;
 
+    fn test_params() -> BudgetParams {
+        BudgetParams {
+            min_retries_per_sec: 10,
+            percent_can_retry: 0.2,
+            ttl: Duration::from_secs(10),
+        }
+    }
+
     #[test]
     fn endpoints_of_replaced_targets_are_pruned_unless_in_use() {
         let addr = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
         let id = Path::from_segments(["$", "inet", "h", "1"]).unwrap();
         let mut cache = EndpointCache::default();
         let stats = RouterStats::default();
-        let t = cache.target(&id, vec![(addr(1), 1.0), (addr(2), 1.0)], None, &stats);
+        let rq = test_params();
+        let t = cache.target(&id, vec![(addr(1), 1.0), (addr(2), 1.0)], None, &stats, &rq);
         cache.by_id.insert(id.clone(), t);
         // A request is still using endpoint 1 when the name moves to 2 and 3.
         let (ep, in_flight) = cache.by_id[&id]
@@ -1020,7 +1056,7 @@ mod tests {
             .expect("an endpoint");
         assert_eq!(ep.addr, addr(1));
         drop(ep);
-        let fresh = cache.target(&id, vec![(addr(2), 1.0), (addr(3), 1.0)], None, &stats);
+        let fresh = cache.target(&id, vec![(addr(2), 1.0), (addr(3), 1.0)], None, &stats, &rq);
         cache.by_id.insert(id.clone(), fresh);
         cache.prune();
         let mut kept: Vec<u16> = cache.by_addr.keys().map(|a| a.port()).collect();
@@ -1056,7 +1092,7 @@ mod tests {
             let port = u16::try_from(i % 60_000 + 1).unwrap();
             let id = Path::from_segments(["$", "inet", "127.0.0.1", &port.to_string()]).unwrap();
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let t = cache.target(&id, vec![(addr, 1.0)], None, &stats);
+            let t = cache.target(&id, vec![(addr, 1.0)], None, &stats, &test_params());
             cache.insert(id, t);
             assert!(cache.by_id.len() <= MAX_TARGETS);
         }
