@@ -22,7 +22,8 @@ fn retryable_reads_fail_over_to_a_healthy_endpoint() {
         &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
     );
     let (admin, port) = (free_port(), free_port());
-    let service = "    responseClassifier:\n      kind: io.l5d.http.retryableRead5XX\n    retries:\n      budget: {minRetriesPerSec: 100, percentCanRetry: 1.0, ttlSecs: 10}\n";
+    // Failure accrual off, so the 503 endpoint stays in rotation and the classifier decides.
+    let service = "    responseClassifier:\n      kind: io.l5d.http.retryableRead5XX\n    retries:\n      budget: {minRetriesPerSec: 100, percentCanRetry: 1.0, ttlSecs: 10}\n  client:\n    failureAccrual: {kind: none}\n";
     let _h = Hawser::start(&config(admin, port, &disco, service), admin, 1);
     for i in 0..40 {
         let r = send(port, &format!("/{i}"), Some("web"), &[]);
@@ -118,4 +119,40 @@ fn connect_failures_are_requeued_to_another_endpoint_for_any_method() {
             && l5d_err(&r)
                 .is_some_and(|e| e.contains(&format!("connection to 127.0.0.1:{dead} failed")))
     }));
+}
+
+#[test]
+fn five_failures_in_a_row_take_an_endpoint_out_of_rotation() {
+    // linkerd's default failure accrual: 5 consecutive failures, then a backoff of 5 s or more.
+    let bad = Backend::start_status("bad", 503);
+    let good = Backend::start("good");
+    let disco = temp_dir("disco");
+    write_service(
+        &disco,
+        "web",
+        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
+    );
+    let (admin, port) = (free_port(), free_port());
+    let _h = Hawser::start(&fs_config(admin, port, &disco, ""), admin, 1);
+    let statuses: Vec<u16> = (0..60)
+        .map(|i| send(port, &format!("/{i}"), Some("web"), &[]).status)
+        .collect();
+    // The default classifier retries nothing: the bad endpoint's 503s reach the client until
+    // accrual marks it dead, after exactly five.
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(backend_count(bad.port), 5);
+    assert_eq!(backend_count(good.port), 55);
+    // `kind: none` keeps it in rotation.
+    let (admin, port) = (free_port(), free_port());
+    let extra = "  client:\n    failureAccrual: {kind: none}\n";
+    let _h2 = Hawser::start(&fs_config(admin, port, &disco, extra), admin, 1);
+    let before = backend_count(bad.port);
+    for i in 0..60 {
+        send(port, &format!("/{i}"), Some("web"), &[]);
+    }
+    assert!(backend_count(bad.port) - before > 10);
 }

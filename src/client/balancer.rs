@@ -12,19 +12,43 @@
 //! weight of 0 takes an endpoint out of rotation (if every weight is 0 the
 //! set is treated as unweighted rather than refusing all traffic).
 //!
+//! Failure accrual (linkerd's `io.l5d.consecutiveFailures`): an endpoint that failed that many
+//! requests in a row is marked dead for a backoff; picks avoid dead endpoints (a few more
+//! draws, Finagle's `maxEffort`) unless every draw lands on one. After the backoff the endpoint
+//! is on probation: one more failure marks it dead again for the next, longer backoff; a
+//! success revives it.
+//!
 //! The other linkerd balancers (ewma, aperture, heap, roundRobin) are not in
 //! this release; config names them as unsupported.
 
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
-/// One upstream address and its in-flight request count on this shard.
+use crate::resilience::Backoff;
+
+/// Extra draws a pick makes to get past dead endpoints (Finagle's `maxEffort`).
+const MAX_EFFORT: usize = 5;
+
+/// One upstream address, its in-flight request count and its failure accrual on this shard.
 #[derive(Debug)]
 pub struct Endpoint {
     /// Where requests go.
     pub addr: SocketAddr,
     outstanding: Cell<u32>,
+    consecutive_failures: Cell<u32>,
+    dead_until: Cell<Option<Instant>>,
+    last_backoff: Cell<Option<Duration>>,
+}
+
+/// `failureAccrual: {kind: io.l5d.consecutiveFailures}`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Accrual {
+    /// `failures` (default 5).
+    pub failures: u32,
+    /// `backoff` (default jittered 5 s to 300 s).
+    pub backoff: Backoff,
 }
 
 impl Endpoint {
@@ -33,12 +57,40 @@ impl Endpoint {
         Rc::new(Endpoint {
             addr,
             outstanding: Cell::new(0),
+            consecutive_failures: Cell::new(0),
+            dead_until: Cell::new(None),
+            last_backoff: Cell::new(None),
         })
     }
 
     /// Requests in flight to this endpoint from this shard.
     pub fn outstanding(&self) -> u32 {
         self.outstanding.get()
+    }
+
+    /// Whether failure accrual has it marked dead at `now`.
+    pub fn is_dead(&self, now: Instant) -> bool {
+        self.dead_until.get().is_some_and(|t| now < t)
+    }
+
+    /// Counts a request's outcome for failure accrual (`None`: accrual is off).
+    pub fn record(&self, ok: bool, accrual: Option<&Accrual>, now: Instant) {
+        let Some(policy) = accrual else { return };
+        if ok {
+            self.consecutive_failures.set(0);
+            self.dead_until.set(None);
+            self.last_backoff.set(None);
+            return;
+        }
+        let n = self.consecutive_failures.get().saturating_add(1);
+        self.consecutive_failures.set(n);
+        if n >= policy.failures.max(1) && !self.is_dead(now) {
+            let wait = policy
+                .backoff
+                .next(self.last_backoff.get(), fastrand::f64());
+            self.last_backoff.set(Some(wait));
+            self.dead_until.set(Some(now + wait));
+        }
     }
 }
 
@@ -149,21 +201,30 @@ impl EndpointSet {
         mut rand: impl FnMut(usize) -> usize,
     ) -> Option<(Rc<Endpoint>, InFlight)> {
         let n = self.endpoints.len();
+        let now = crate::runtime::exec::now();
         let ep = match n {
             0 => return None,
             1 => &self.endpoints[0],
             _ => {
-                let a = rand(n);
-                let mut b = rand(n - 1);
-                if b >= a {
-                    b += 1;
+                let mut draw = || {
+                    let a = rand(n);
+                    let mut b = rand(n - 1);
+                    if b >= a {
+                        b += 1;
+                    }
+                    let (ea, eb) = (&self.endpoints[a], &self.endpoints[b]);
+                    // A live endpoint beats a dead one; then fewer outstanding wins.
+                    let key = |e: &Endpoint| (e.is_dead(now), e.outstanding.get());
+                    if key(eb) < key(ea) { eb } else { ea }
+                };
+                let mut ep = draw();
+                for _ in 0..MAX_EFFORT {
+                    if !ep.is_dead(now) {
+                        break;
+                    }
+                    ep = draw();
                 }
-                let (ea, eb) = (&self.endpoints[a], &self.endpoints[b]);
-                if eb.outstanding.get() < ea.outstanding.get() {
-                    eb
-                } else {
-                    ea
-                }
+                ep
             }
         };
         ep.outstanding.set(ep.outstanding.get() + 1);
@@ -194,17 +255,39 @@ impl EndpointSet {
         Some((ep.clone(), InFlight(ep.clone())))
     }
 
+    /// [`EndpointSet::pick_weighted_with`], redrawn (up to Finagle's `maxEffort`) while it
+    /// lands on an endpoint failure accrual has marked dead.
+    fn pick_weighted_live(&self) -> Option<(Rc<Endpoint>, InFlight)> {
+        let now = crate::runtime::exec::now();
+        let mut picked = self.pick_weighted_with(fastrand::f64)?;
+        for _ in 0..MAX_EFFORT {
+            if !picked.0.is_dead(now) {
+                break;
+            }
+            picked = self.pick_weighted_with(fastrand::f64)?;
+        }
+        Some(picked)
+    }
+
     /// Like [`EndpointSet::pick`], but not one of `avoid` (endpoints that already failed this
     /// request) while others are left: p2c over the rest, weights aside.
     pub fn pick_avoiding(&self, avoid: &[SocketAddr]) -> Option<(Rc<Endpoint>, InFlight)> {
         if avoid.is_empty() {
             return self.pick();
         }
-        let rest: Vec<&Rc<Endpoint>> = self
+        let now = crate::runtime::exec::now();
+        let mut rest: Vec<&Rc<Endpoint>> = self
             .endpoints
             .iter()
-            .filter(|e| !avoid.contains(&e.addr))
+            .filter(|e| !avoid.contains(&e.addr) && !e.is_dead(now))
             .collect();
+        if rest.is_empty() {
+            rest = self
+                .endpoints
+                .iter()
+                .filter(|e| !avoid.contains(&e.addr))
+                .collect();
+        }
         let ep = match rest.len() {
             0 => return self.pick(),
             1 => rest[0],
@@ -227,7 +310,7 @@ impl EndpointSet {
         if self.cumulative.is_empty() {
             self.pick_with(|n| fastrand::usize(..n))
         } else {
-            self.pick_weighted_with(fastrand::f64)
+            self.pick_weighted_live()
         }
     }
 }
@@ -235,6 +318,56 @@ impl EndpointSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn consecutive_failures_mark_an_endpoint_dead_until_its_backoff_ends() {
+        let s = set(2);
+        let policy = Accrual {
+            failures: 3,
+            backoff: Backoff::Constant(Duration::from_secs(5)),
+        };
+        let now = Instant::now();
+        let bad = &s.endpoints()[0];
+        bad.record(false, Some(&policy), now);
+        bad.record(false, Some(&policy), now);
+        assert!(!bad.is_dead(now), "two failures of three");
+        bad.record(true, Some(&policy), now);
+        for _ in 0..3 {
+            bad.record(false, Some(&policy), now);
+        }
+        assert!(bad.is_dead(now), "three in a row");
+        // Picks avoid it (the clock outside a runtime is the real one, within the backoff).
+        for _ in 0..50 {
+            let (e, _) = s.pick().unwrap();
+            assert_eq!(e.addr, s.endpoints()[1].addr);
+        }
+        // After the backoff: probation; one more failure marks it dead again at once.
+        let later = now + Duration::from_secs(6);
+        assert!(!bad.is_dead(later));
+        bad.record(false, Some(&policy), later);
+        assert!(bad.is_dead(later));
+        // A success revives it; accrual off records nothing.
+        bad.record(true, Some(&policy), later);
+        assert!(!bad.is_dead(later));
+        for _ in 0..10 {
+            bad.record(false, None, later);
+        }
+        assert!(!bad.is_dead(later));
+    }
+
+    #[test]
+    fn when_every_endpoint_is_dead_picks_still_happen() {
+        let s = set(2);
+        let policy = Accrual {
+            failures: 1,
+            backoff: Backoff::Constant(Duration::from_secs(60)),
+        };
+        let now = Instant::now();
+        for e in s.endpoints() {
+            e.record(false, Some(&policy), now);
+        }
+        assert!(s.pick().is_some());
+    }
 
     #[test]
     fn pick_avoiding_skips_failed_endpoints_while_others_are_left() {

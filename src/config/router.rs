@@ -13,8 +13,9 @@ use std::time::Duration;
 use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    BackoffConfig, BudgetConfig, ByteSize, ClientConfig, H2Settings, IdentifierConfig, PoolConfig,
-    Protocol, RetriesConfig, RouterConfig, ServerConfig, ServiceConfig, ThriftRouterConfig,
+    AccrualConfig, BackoffConfig, BudgetConfig, ByteSize, ClientConfig, H2Settings,
+    IdentifierConfig, PoolConfig, Protocol, RetriesConfig, RouterConfig, ServerConfig,
+    ServiceConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -594,11 +595,37 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
     }
     if let Some(e) = f.get("failureAccrual") {
         let p = child(path, "failureAccrual");
-        // `none` asks for no failure accrual, which is what hawser does.
-        if let Some((kind, pos)) = ctx.kind(&e.value, &p, "failureAccrual")
-            && kind != "none"
-        {
-            ctx.unsupported_kind_of(kind, pos, &p, "failureAccrual", kinds::FAILURE_ACCRUAL);
+        if let Some((kind, pos)) = ctx.kind(&e.value, &p, "failureAccrual") {
+            match kind {
+                "none" => c.failure_accrual = None,
+                "io.l5d.consecutiveFailures" => {
+                    if let Some(a) = ctx.keys(&e.value, &p, &[schema::ACCRUAL_CONSECUTIVE], true) {
+                        let mut acc = AccrualConfig::default();
+                        if let Some(e) = a.get("failures")
+                            && let Some(n) =
+                                ctx.int(&e.value, &child(&p, "failures"), 1..=1_000_000)
+                        {
+                            acc.failures = n as u32;
+                        }
+                        if let Some(e) = a.get("backoff")
+                            && let Some(b) = backoff(ctx, &e.value, &child(&p, "backoff"))
+                        {
+                            acc.backoff = b;
+                        }
+                        c.failure_accrual = Some(acc);
+                    }
+                }
+                other => {
+                    let other = other.to_string();
+                    ctx.unsupported_kind_of(
+                        &other,
+                        pos,
+                        &p,
+                        "failureAccrual",
+                        kinds::FAILURE_ACCRUAL,
+                    );
+                }
+            }
         }
     }
     c
@@ -725,6 +752,47 @@ fn service(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Se
     svc
 }
 
+/// A backoff: `kind: constant` (`ms`) or `kind: jittered` (`minMs`, `maxMs`).
+fn backoff(ctx: &mut Ctx<'_>, node: &Node, p: &str) -> Option<BackoffConfig> {
+    let (kind, pos) = ctx.kind(node, p, "backoff")?;
+    let ms = |ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, key: &str| -> Option<u64> {
+        let e = f.get(key)?;
+        ctx.int(&e.value, &child(p, key), 0..=MAX_MS)
+            .map(|v| v as u64)
+    };
+    match kind {
+        "constant" => {
+            let b = ctx.keys(node, p, &[schema::BACKOFF_CONSTANT], true)?;
+            Some(BackoffConfig::Constant {
+                ms: ms(ctx, &b, "ms").unwrap_or(0),
+            })
+        }
+        "jittered" => {
+            let b = ctx.keys(node, p, &[schema::BACKOFF_JITTERED], true)?;
+            match (ms(ctx, &b, "minMs"), ms(ctx, &b, "maxMs")) {
+                (Some(min_ms), Some(max_ms)) if min_ms <= max_ms => {
+                    Some(BackoffConfig::Jittered { min_ms, max_ms })
+                }
+                (Some(_), Some(_)) => {
+                    let msg = format!("`{p}.minMs` must not be above `{p}.maxMs`");
+                    ctx.error(pos, p, msg);
+                    None
+                }
+                _ => {
+                    let msg = format!("`{p}` (jittered) needs `minMs` and `maxMs`");
+                    ctx.error(pos, p, msg);
+                    None
+                }
+            }
+        }
+        other => {
+            let other = other.to_string();
+            ctx.unknown_kind(&other, pos, p, "backoff", &["constant", "jittered"]);
+            None
+        }
+    }
+}
+
 /// A retry budget: `minRetriesPerSec`, `percentCanRetry`, `ttlSecs`.
 fn budget(ctx: &mut Ctx<'_>, node: &Node, p: &str) -> BudgetConfig {
     let mut b = BudgetConfig::default();
@@ -758,47 +826,10 @@ fn retries(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> RetriesConfig {
     if let Some(e) = f.get("budget") {
         r.budget = budget(ctx, &e.value, &child(path, "budget"));
     }
-    if let Some(e) = f.get("backoff") {
-        let p = child(path, "backoff");
-        let Some((kind, pos)) = ctx.kind(&e.value, &p, "backoff") else {
-            return r;
-        };
-        let ms = |ctx: &mut Ctx<'_>, f: &super::walk::Fields<'_>, key: &str| -> Option<u64> {
-            let e = f.get(key)?;
-            ctx.int(&e.value, &child(&p, key), 0..=MAX_MS)
-                .map(|v| v as u64)
-        };
-        match kind {
-            "constant" => {
-                if let Some(b) = ctx.keys(&e.value, &p, &[schema::BACKOFF_CONSTANT], true) {
-                    r.backoff = BackoffConfig::Constant {
-                        ms: ms(ctx, &b, "ms").unwrap_or(0),
-                    };
-                }
-            }
-            "jittered" => {
-                if let Some(b) = ctx.keys(&e.value, &p, &[schema::BACKOFF_JITTERED], true) {
-                    let (min, max) = (ms(ctx, &b, "minMs"), ms(ctx, &b, "maxMs"));
-                    match (min, max) {
-                        (Some(min_ms), Some(max_ms)) if min_ms <= max_ms => {
-                            r.backoff = BackoffConfig::Jittered { min_ms, max_ms };
-                        }
-                        (Some(_), Some(_)) => {
-                            let msg = format!("`{p}.minMs` must not be above `{p}.maxMs`");
-                            ctx.error(pos, &p, msg);
-                        }
-                        _ => {
-                            let msg = format!("`{p}` (jittered) needs `minMs` and `maxMs`");
-                            ctx.error(pos, &p, msg);
-                        }
-                    }
-                }
-            }
-            other => {
-                let other = other.to_string();
-                ctx.unknown_kind(&other, pos, &p, "backoff", &["constant", "jittered"]);
-            }
-        }
+    if let Some(e) = f.get("backoff")
+        && let Some(b) = backoff(ctx, &e.value, &child(path, "backoff"))
+    {
+        r.backoff = b;
     }
     r
 }

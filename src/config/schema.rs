@@ -235,6 +235,7 @@ pub(crate) const RETRY_BUDGET: Keys = &[
     ("percentCanRetry", S),
     ("ttlSecs", S),
 ];
+pub(crate) const ACCRUAL_CONSECUTIVE: Keys = &[("kind", S), ("failures", S), ("backoff", S)];
 pub(crate) const BACKOFF_CONSTANT: Keys = &[("kind", S), ("ms", S)];
 pub(crate) const BACKOFF_JITTERED: Keys = &[("kind", S), ("minMs", S), ("maxMs", S)];
 
@@ -363,6 +364,7 @@ mod tests {
             SERVICE_COMMON,
             RETRIES,
             RETRY_BUDGET,
+            ACCRUAL_CONSECUTIVE,
             BACKOFF_CONSTANT,
             BACKOFF_JITTERED,
             INTERPRETER,

@@ -624,3 +624,27 @@ fn the_requeue_budget_is_typed() {
         (0, 0.1, 5)
     );
 }
+
+#[test]
+fn failure_accrual_defaults_to_linkerds_and_can_be_set_or_turned_off() {
+    let d = load(MINIMAL).routers[0].client.failure_accrual.clone();
+    assert_eq!(d, Some(AccrualConfig::default()));
+    let c = load(&format!(
+        "{MINIMAL}  client:\n    failureAccrual:\n      kind: io.l5d.consecutiveFailures\n      failures: 3\n      backoff: {{kind: constant, ms: 1000}}\n"
+    ));
+    assert_eq!(
+        c.routers[0].client.failure_accrual,
+        Some(AccrualConfig {
+            failures: 3,
+            backoff: BackoffConfig::Constant { ms: 1000 }
+        })
+    );
+    let c = load(&format!(
+        "{MINIMAL}  client:\n    failureAccrual: {{kind: none}}\n"
+    ));
+    assert_eq!(c.routers[0].client.failure_accrual, None);
+    let (line, _, sev, _) = one(&format!(
+        "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRate, successRate: 0.9}}\n"
+    ));
+    assert_eq!((line, sev), (6, Severity::Unsupported));
+}

@@ -288,6 +288,31 @@ pub struct ClientConfig {
     /// `requeueBudget` (linkerd's defaults): requeues of requests whose connect failed.
     #[serde(rename = "requeueBudget")]
     pub requeue_budget: BudgetConfig,
+    /// `failureAccrual` (default linkerd's: 5 consecutive failures, jittered backoff 5 s to
+    /// 300 s); `None` for `kind: none`.
+    #[serde(rename = "failureAccrual")]
+    pub failure_accrual: Option<AccrualConfig>,
+}
+
+/// `failureAccrual: {kind: io.l5d.consecutiveFailures}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccrualConfig {
+    /// `failures` (default 5).
+    pub failures: u32,
+    /// `backoff` (default jittered, 5,000 to 300,000 ms).
+    pub backoff: BackoffConfig,
+}
+
+impl Default for AccrualConfig {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            backoff: BackoffConfig::Jittered {
+                min_ms: 5_000,
+                max_ms: 300_000,
+            },
+        }
+    }
 }
 
 /// A retry budget (`service.retries.budget`, `client.requeueBudget`).
@@ -325,6 +350,7 @@ impl Default for ClientConfig {
             pool: PoolConfig::default(),
             h2: None,
             requeue_budget: BudgetConfig::default(),
+            failure_accrual: Some(AccrualConfig::default()),
         }
     }
 }

@@ -461,6 +461,7 @@ async fn relay(
     }
     .map_err(|e| {
         failed.push(endpoint.addr);
+        accrue(&endpoint, false, env);
         (connect_error(endpoint.addr, &e), false)
     })?;
 
@@ -500,6 +501,7 @@ async fn relay(
                 ubuf.clear();
             }
             Err(ReadFail::Stale) => {
+                accrue(&endpoint, false, env);
                 return Err((
                     ProxyError::upstream(
                         true,
@@ -511,11 +513,20 @@ async fn relay(
                     false,
                 ));
             }
-            Err(ReadFail::Proxy(e)) => return Err((e, false)),
-            Err(ReadFail::TimedOut) => return Err(timed_out()),
+            Err(ReadFail::Proxy(e)) => {
+                accrue(&endpoint, false, env);
+                return Err((e, false));
+            }
+            Err(ReadFail::TimedOut) => {
+                accrue(&endpoint, false, env);
+                return Err(timed_out());
+            }
             Err(ReadFail::ClientGone) => return Ok(Relayed::Done(Next::Close, None)),
         }
     };
+    let failed_response = (500..600).contains(&resp.status())
+        && env.router.plan.classifier != crate::resilience::Classifier::AllSuccessful;
+    accrue(&endpoint, !failed_response, env);
     if retry(resp.status()) {
         // A retryable failure the budget pays for: nothing of it reaches the client, and the
         // upstream connection (with the unread body) is dropped.
@@ -541,6 +552,12 @@ enum Relayed {
 const MAX_RETRIES: u32 = 25;
 /// Most requeues (connect failures sent on to another endpoint) of one request.
 const MAX_REQUEUES: u32 = 3;
+
+/// Counts an attempt's outcome against its endpoint for failure accrual.
+fn accrue(endpoint: &crate::client::Endpoint, ok: bool, env: &ConnEnv) {
+    let plan = &env.router.plan;
+    endpoint.record(ok, plan.accrual.as_ref(), crate::runtime::exec::now());
+}
 
 async fn reconnect(router: &Router, up: &Upstream) -> Result<Upstream, (ProxyError, bool)> {
     router

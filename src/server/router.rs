@@ -66,6 +66,10 @@ pub struct RouterPlan {
     pub retry: Option<RetryPolicy>,
     /// `client.requeueBudget`: requeues of connect failures, per concrete name.
     pub requeue: BudgetParams,
+    /// `client.failureAccrual`; `None` for `kind: none`.
+    pub accrual: Option<crate::client::Accrual>,
+    /// `service.responseClassifier`: which responses are failures (for accrual).
+    pub classifier: crate::resilience::Classifier,
 }
 
 /// A retry budget's parameters (linkerd's `budget` keys).
@@ -194,6 +198,16 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             total_timeout: r.service.total_timeout,
             retry: retry_policy(&r.service),
             requeue: budget_params(&r.client.requeue_budget),
+            accrual: r
+                .client
+                .failure_accrual
+                .as_ref()
+                .map(|a| crate::client::Accrual {
+                    failures: a.failures,
+                    backoff: backoff_of(&a.backoff),
+                }),
+            classifier: crate::resilience::Classifier::from_kind(&r.service.response_classifier)
+                .unwrap_or_default(),
             h2: (r.protocol == crate::config::Protocol::H2)
                 .then(|| h2_config(r.client.h2.as_ref().unwrap_or(&Default::default()), false)),
             thrift: r.thrift.as_ref().map(|t| ThriftPlan {
@@ -220,7 +234,7 @@ fn budget_params(b: &crate::config::BudgetConfig) -> BudgetParams {
 
 /// The retry policy of a service config; `None` when its classifier never retries.
 fn retry_policy(s: &crate::config::ServiceConfig) -> Option<RetryPolicy> {
-    use crate::resilience::{Backoff, Classifier};
+    use crate::resilience::Classifier;
     let classifier = Classifier::from_kind(&s.response_classifier)?;
     if !classifier.retryable_method("GET") {
         return None;
@@ -229,16 +243,21 @@ fn retry_policy(s: &crate::config::ServiceConfig) -> Option<RetryPolicy> {
     Some(RetryPolicy {
         classifier,
         budget: budget_params(&r.budget),
-        backoff: match r.backoff {
-            crate::config::BackoffConfig::Constant { ms } => {
-                Backoff::Constant(Duration::from_millis(ms))
-            }
-            crate::config::BackoffConfig::Jittered { min_ms, max_ms } => Backoff::Jittered {
-                min: Duration::from_millis(min_ms),
-                max: Duration::from_millis(max_ms),
-            },
-        },
+        backoff: backoff_of(&r.backoff),
     })
+}
+
+fn backoff_of(b: &crate::config::BackoffConfig) -> crate::resilience::Backoff {
+    use crate::resilience::Backoff;
+    match *b {
+        crate::config::BackoffConfig::Constant { ms } => {
+            Backoff::Constant(Duration::from_millis(ms))
+        }
+        crate::config::BackoffConfig::Jittered { min_ms, max_ms } => Backoff::Jittered {
+            min: Duration::from_millis(min_ms),
+            max: Duration::from_millis(max_ms),
+        },
+    }
 }
 
 /// hawser's HTTP/2 settings for a server (`server`) or client, with the config's overrides.

@@ -211,6 +211,27 @@ async fn forward(
         ..internal(routed.no_hosts_reason())
     })?;
     let addr = endpoint.addr;
+    let result = exchange_call(frame, call, routed, deadline, env, limits, addr).await;
+    let ok = !matches!(&result, Err(f) if f.upstream);
+    endpoint.record(
+        ok,
+        router.plan.accrual.as_ref(),
+        crate::runtime::exec::now(),
+    );
+    result
+}
+
+/// [`forward`] once the endpoint is picked.
+async fn exchange_call(
+    frame: &[u8],
+    call: &MessageHeader<'_>,
+    routed: &Routed,
+    deadline: Option<std::time::Instant>,
+    env: &ConnEnv,
+    limits: &Limits,
+    addr: SocketAddr,
+) -> Result<Option<Bytes>, Failure> {
+    let router = &env.router;
     let mut up = router
         .pool
         .checkout(addr)
