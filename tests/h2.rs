@@ -727,3 +727,41 @@ fn total_timeout_answers_a_slow_stream_with_504() {
     let r = curl_h2(proxy.port, "/slow/10", &["-H", "Host: web"]);
     assert_eq!(r.response.status, 200);
 }
+
+#[test]
+fn a_refused_endpoint_is_requeued_to_another_and_then_left_alone() {
+    let live = H2Backend::start("live");
+    let dead = free_port(); // nothing listens: connects are refused
+    let disco = temp_dir("h2-disco");
+    std::fs::write(
+        disco.join("web"),
+        format!("127.0.0.1 {dead}\n127.0.0.1 {}\n", live.port),
+    )
+    .unwrap();
+    let namers = format!(
+        "namers:\n- kind: io.l5d.fs\n  rootDir: {}\n",
+        disco.display()
+    );
+    let (admin, port) = (free_port(), free_port());
+    let yaml = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}\n{namers}routers:\n- protocol: h2\n  dtab: /svc => /#/io.l5d.fs;\n  servers:\n  - {{ip: 127.0.0.1, port: {port}}}\n"
+    );
+    let _h = Hawser::start(&yaml, admin, 1);
+    for i in 0..20 {
+        let r = curl_h2(port, &format!("/{i}"), &["-H", "Host: web"]);
+        assert_eq!(r.response.status, 200, "request {i}: {:?}", r.response);
+    }
+    // Five refused connects in a row would have marked the dead endpoint out of rotation;
+    // either way every request was answered by the live one.
+    let m = get(admin, "/metrics").unwrap().body_str();
+    let failures = metric(
+        &m,
+        "hawser_client_failures_total",
+        &[("client", "/#/io.l5d.fs/web")],
+    )
+    .unwrap_or(0.0);
+    assert!(
+        failures <= 5.0,
+        "{failures} connects to the dead endpoint\n{m}"
+    );
+}

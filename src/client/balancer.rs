@@ -97,6 +97,13 @@ impl Endpoint {
 /// Counts a request against an endpoint until dropped.
 pub struct InFlight(Rc<Endpoint>);
 
+impl InFlight {
+    /// The endpoint this request went to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.0
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0

@@ -98,9 +98,18 @@ impl Drop for Exchange {
 
 /// An upstream stream's bookkeeping: the endpoint's load count and the client's counters.
 pub(crate) struct Upstream {
-    pub _inflight: InFlight,
+    pub inflight: InFlight,
     pub client: Rc<ClientStats>,
     pub failed: Cell<bool>,
+}
+
+impl Upstream {
+    /// Counts the stream's outcome for failure accrual.
+    pub fn accrue(&self, ok: bool, accrual: Option<&crate::client::Accrual>) {
+        self.inflight
+            .endpoint()
+            .record(ok, accrual, crate::runtime::exec::now());
+    }
 }
 
 impl Drop for Upstream {

@@ -35,6 +35,9 @@ use super::http1::ConnEnv;
 use super::router::{RouteError, Routed};
 use crate::net::{SCRATCH_SIZE, TcpStream, write_all};
 
+/// Most requeues (connect failures sent on to another endpoint) of one stream.
+const MAX_REQUEUES: usize = 3;
+
 /// The answer to a client that does not start with the HTTP/2 preface.
 const NOT_H2: &[u8] = b"HTTP/1.1 505 HTTP Version Not Supported\r\nl5d-err: this+port+speaks+HTTP%2F2+with+prior+knowledge\r\ncontent-type: text/plain\r\ncontent-length: 68\r\nconnection: close\r\n\r\nthis port speaks HTTP/2 with prior knowledge (h2c); HTTP/1.1 is not\n";
 
@@ -134,15 +137,16 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
         }
     }
     me.closed.set(true);
-    fail_all(&me);
+    fail_all(&me, env.router.plan.accrual.as_ref());
 }
 
 /// The connection is gone: answer or reset every stream linked through it.
-fn fail_all(me: &Rc<Conn>) {
+fn fail_all(me: &Rc<Conn>, accrual: Option<&crate::client::Accrual>) {
     let links: Vec<(StreamId, Link)> = me.links.borrow_mut().drain().collect();
     for (_, link) in links {
         if let Some(up) = &link.upstream {
             up.failed.set(true);
+            up.accrue(false, accrual);
         }
         let Some((peer, psid)) = link.peer else {
             continue;
@@ -202,6 +206,12 @@ fn on_event(me: &Rc<Conn>, event: Event, env: &Rc<ConnEnv>) {
             let peer = match me.links.borrow_mut().get_mut(&stream) {
                 Some(l) => {
                     l.remote_done |= end_stream;
+                    if let Some(u) = &l.upstream {
+                        let plan = &env.router.plan;
+                        let failed = (500..600).contains(&status)
+                            && plan.classifier != crate::resilience::Classifier::AllSuccessful;
+                        u.accrue(!failed, plan.accrual.as_ref());
+                    }
                     l.peer.clone()
                 }
                 None => None,
@@ -253,8 +263,11 @@ fn on_event(me: &Rc<Conn>, event: Event, env: &Rc<ConnEnv>) {
             let link = me.links.borrow_mut().remove(&stream);
             let Some(link) = link else { return };
             if let Some(up) = &link.upstream {
-                up.failed
-                    .set(code != ErrorCode::NoError && code != ErrorCode::Cancel);
+                let failed = code != ErrorCode::NoError && code != ErrorCode::Cancel;
+                up.failed.set(failed);
+                if failed {
+                    up.accrue(false, env.router.plan.accrual.as_ref());
+                }
             }
             let Some((peer, psid)) = link.peer else {
                 return;
@@ -330,15 +343,6 @@ async fn open_stream(
         }
     };
     attach_exchange(&down, dsid, started, routed.stats.clone());
-    let Some((endpoint, inflight)) = routed.target.endpoints.pick() else {
-        respond_error(
-            &down,
-            dsid,
-            &ProxyError::proxy(502, routed.no_hosts_reason()),
-        );
-        return;
-    };
-    let addr = endpoint.addr;
     let uhead = upstream_head(&head, &routed);
     let Some(pool) = router.h2_pool.as_ref() else {
         return;
@@ -346,12 +350,41 @@ async fn open_stream(
     let spawn = |c: Rc<Conn>, s: TcpStream| {
         crate::runtime::spawn_local(drive(c, s, env.clone())).detach();
     };
+    let secs = || crate::resilience::budget::secs(crate::runtime::exec::now());
+    routed.target.requeue.deposit(secs());
+    // Endpoints whose connect failed for this request: requeues (as the http router's) go
+    // elsewhere while the concrete name has somewhere else to go and its budget allows.
+    let mut failed: Vec<SocketAddr> = Vec::new();
     let mut full: Option<Rc<Conn>> = None;
-    let (up, usid) = loop {
+    let (up, usid, inflight) = loop {
+        let Some((endpoint, inflight)) = routed.target.endpoints.pick_avoiding(&failed) else {
+            respond_error(
+                &down,
+                dsid,
+                &ProxyError::proxy(502, routed.no_hosts_reason()),
+            );
+            return;
+        };
+        let addr = endpoint.addr;
         let up = match pool.get(addr, full.as_ref(), spawn).await {
             Ok(c) => c,
             Err(e) => {
                 routed.target.stats.record(true);
+                endpoint.record(
+                    false,
+                    router.plan.accrual.as_ref(),
+                    crate::runtime::exec::now(),
+                );
+                failed.push(addr);
+                let others = routed.target.endpoints.endpoints().len() > failed.len();
+                if others
+                    && failed.len() <= MAX_REQUEUES
+                    && down.links.borrow().contains_key(&dsid)
+                    && routed.target.requeue.try_withdraw(secs())
+                {
+                    full = None;
+                    continue;
+                }
                 let e = ProxyError::upstream(false, super::http1::connect_reason(addr, &e));
                 respond_error(&down, dsid, &e);
                 return;
@@ -362,7 +395,7 @@ async fn open_stream(
         }
         let sent = up.conn.borrow_mut().send_request(&uhead, end_stream);
         match sent {
-            Ok(usid) => break (up, usid),
+            Ok(usid) => break (up, usid, inflight),
             Err(SendError::ConcurrencyLimit { .. }) | Err(SendError::GoingAway)
                 if full.is_none() =>
             {
@@ -378,7 +411,7 @@ async fn open_stream(
     let mut link = Link::new();
     link.peer = Some((down.clone(), dsid));
     link.upstream = Some(Upstream {
-        _inflight: inflight,
+        inflight,
         client: routed.target.stats.clone(),
         failed: std::cell::Cell::new(false),
     });
