@@ -329,23 +329,7 @@ fn h2_identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Identifie
         }
     };
     let f = ctx.keys(node, path, &[table], true)?;
-    let header = |ctx: &mut Ctx<'_>, default: &str| -> Option<String> {
-        let Some(e) = f.get("header") else {
-            return Some(default.to_string());
-        };
-        let p = child(path, "header");
-        let h = ctx.string(&e.value, &p)?;
-        let name = h.strip_prefix(':').unwrap_or(h);
-        if name.is_empty() || !name.bytes().all(is_tchar) {
-            ctx.error(
-                e.value.pos,
-                &p,
-                format!("`{p}` must be an HTTP/2 field name, found `{h}`"),
-            );
-            return None;
-        }
-        Some(h.to_ascii_lowercase())
-    };
+    let header = |ctx: &mut Ctx<'_>, default: &str| header_key(ctx, &f, path, default, true);
     Some(match kind {
         "io.l5d.header.token" => IdentifierConfig::HeaderToken {
             header: header(ctx, ":authority")?,
@@ -386,22 +370,7 @@ fn identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<IdentifierCo
         }
     };
     let f = ctx.keys(node, path, &[table], true)?;
-    let header = |ctx: &mut Ctx<'_>, default: &str| -> Option<String> {
-        let Some(e) = f.get("header") else {
-            return Some(default.to_string());
-        };
-        let p = child(path, "header");
-        let h = ctx.string(&e.value, &p)?;
-        if h.is_empty() || !h.bytes().all(is_tchar) {
-            ctx.error(
-                e.value.pos,
-                &p,
-                format!("`{p}` must be an HTTP header name, found `{h}`"),
-            );
-            return None;
-        }
-        Some(h.to_string())
-    };
+    let header = |ctx: &mut Ctx<'_>, default: &str| header_key(ctx, &f, path, default, false);
     let flag = |ctx: &mut Ctx<'_>, key: &str| -> Option<bool> {
         match f.get(key) {
             Some(e) => ctx.bool(&e.value, &child(path, key)),
@@ -428,6 +397,45 @@ fn identifier(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<IdentifierCo
                 consume: flag(ctx, "consume")?,
             }
         }
+    })
+}
+
+/// An identifier's `header` key (or `default`): an HTTP field name; for h2 (`h2`) also a
+/// pseudo-header (`:authority`), lower-cased as HTTP/2 sends names.
+fn header_key(
+    ctx: &mut Ctx<'_>,
+    f: &super::walk::Fields<'_>,
+    path: &str,
+    default: &str,
+    h2: bool,
+) -> Option<String> {
+    let Some(e) = f.get("header") else {
+        return Some(default.to_string());
+    };
+    let p = child(path, "header");
+    let h = ctx.string(&e.value, &p)?;
+    let name = if h2 {
+        h.strip_prefix(':').unwrap_or(h)
+    } else {
+        h
+    };
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        let what = if h2 {
+            "an HTTP/2 field"
+        } else {
+            "an HTTP header"
+        };
+        ctx.error(
+            e.value.pos,
+            &p,
+            format!("`{p}` must be {what} name, found `{h}`"),
+        );
+        return None;
+    }
+    Some(if h2 {
+        h.to_ascii_lowercase()
+    } else {
+        h.to_string()
     })
 }
 
