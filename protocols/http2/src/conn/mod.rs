@@ -109,7 +109,8 @@ pub enum Side {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
     /// SETTINGS_MAX_CONCURRENT_STREAMS: streams the peer may have open at once; more are
-    /// refused with REFUSED_STREAM. Default 100.
+    /// refused with REFUSED_STREAM. Default 100. Until the peer acknowledged our SETTINGS (it
+    /// cannot know this limit before), a lower limit is raised to 100 for its streams.
     pub max_concurrent_streams: u32,
     /// SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window. Default 256 KiB.
     pub initial_window_size: u32,

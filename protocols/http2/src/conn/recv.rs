@@ -5,6 +5,10 @@
 use bytes::{Bytes, BytesMut};
 use hawser_hpack::Field;
 
+/// Streams a peer may have open before it acknowledged our SETTINGS, when our limit is lower
+/// (RFC 9113 section 6.5.2 recommends no limit below 100).
+pub(crate) const PRE_ACK_STREAMS: u32 = 100;
+
 use super::fields::{self, Malformed};
 use super::stream::{Closed, RemoteHead, Stream};
 use super::{Connection, ConnectionError, Event, Fault, MAX_CONTINUATIONS, PendingBlock, Side};
@@ -441,7 +445,15 @@ impl Connection {
             return self.reply(|out| RstStream::new(id, ErrorCode::RefusedStream).encode(out));
         }
         let active = self.streams.values().filter(|s| s.peer_opened).count();
-        if active >= self.config.max_concurrent_streams as usize {
+        // Until the peer acknowledged our SETTINGS it cannot know our limit ("initially there
+        // is no limit", section 6.5.2), so streams it opened with its preface are accepted up
+        // to the 100 that section recommends as the smallest limit, if ours is lower.
+        let limit = if self.settings_acked {
+            self.config.max_concurrent_streams
+        } else {
+            self.config.max_concurrent_streams.max(PRE_ACK_STREAMS)
+        };
+        if active >= limit as usize {
             // "An endpoint that receives a HEADERS frame that causes its advertised concurrent
             // stream limit to be exceeded MUST treat this as a stream error ... of type
             // PROTOCOL_ERROR or REFUSED_STREAM." (section 5.1.2)

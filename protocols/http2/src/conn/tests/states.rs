@@ -4,9 +4,10 @@
 
 use bytes::Bytes;
 
-use super::{GET, drain, goaway, out_frames, raw_client, raw_server, raw_server_with, rst};
+use super::{GET, Raw, drain, goaway, out_frames, raw_client, raw_server, raw_server_with, rst};
 use crate::{
-    Config, ErrorCode, Event, Frame, PushPromise, RstStream, Settings, StreamState, WindowUpdate,
+    Config, Connection, ErrorCode, Event, Frame, PREFACE, PushPromise, RstStream, Settings, Side,
+    StreamState, WindowUpdate,
 };
 
 #[test]
@@ -267,4 +268,34 @@ fn sec6_8_received_goaway_reports_streams_above_last_as_refused() {
     );
     assert_eq!(c.stream_state(1), StreamState::Open);
     assert_eq!(c.stream_state(3), StreamState::Closed);
+}
+
+#[test]
+fn sec6_5_2_streams_opened_before_our_settings_were_acknowledged_are_not_refused() {
+    // A client that opens a burst of streams with its preface has not seen our limit yet.
+    let mut s = Connection::new(
+        Side::Server,
+        Config {
+            max_concurrent_streams: 2,
+            ..Config::default()
+        },
+    );
+    let mut raw = Raw::new();
+    raw.wire.extend_from_slice(PREFACE);
+    Settings::default().encode(&mut raw.wire);
+    for id in [1, 3, 5, 7, 9] {
+        raw.request(id, false);
+    }
+    raw.send(&mut s).unwrap();
+    let requests = drain(&mut s)
+        .iter()
+        .filter(|e| matches!(e, Event::Request { .. }))
+        .count();
+    assert_eq!(requests, 5);
+    assert_eq!(rst(&out_frames(&mut s), 9), None);
+    // Once it has acknowledged them, our limit holds.
+    raw.frame(Frame::Settings(Settings::ack()));
+    raw.request(11, false);
+    raw.send(&mut s).unwrap();
+    assert_eq!(rst(&out_frames(&mut s), 11), Some(ErrorCode::RefusedStream));
 }
