@@ -765,3 +765,32 @@ fn a_refused_endpoint_is_requeued_to_another_and_then_left_alone() {
         "{failures} connects to the dead endpoint\n{m}"
     );
 }
+
+#[test]
+fn interim_responses_are_relayed_before_the_final_one() {
+    let backend = H2Backend::start("web");
+    let proxy = Proxy::start(&to("/svc", backend.port), "", "", 1);
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            "--http2-prior-knowledge",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+        ])
+        .args(["-H", "Host: web"])
+        .arg(format!("http://127.0.0.1:{}/early-hints", proxy.port))
+        .output()
+        .expect("curl");
+    let head = String::from_utf8_lossy(&out.stdout);
+    let statuses: Vec<&str> = head
+        .lines()
+        .filter(|l| l.starts_with("HTTP/2 "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(statuses, ["HTTP/2 103", "HTTP/2 200"], "{head}");
+    assert!(head.contains("link: </style.css>; rel=preload"), "{head}");
+}

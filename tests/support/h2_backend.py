@@ -252,6 +252,10 @@ class Connection:
         elif head == "slow" and arg.isdigit():
             if not s.reset.wait(min(int(arg), 60000) / 1000.0):
                 self.send_json(s, 200, self.describe(s))
+        elif head == "early-hints":
+            # A 103 Early Hints before the final response (RFC 8297).
+            self.send_headers(s, 103, [("link", "</style.css>; rel=preload")])
+            self.send_json(s, 200, self.describe(s))
         elif head == "reset":
             self.send_headers(s, 200, [("content-type", "application/octet-stream")])
             self.send_body(s, [PATTERN[:1000]], end=False)

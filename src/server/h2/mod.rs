@@ -239,7 +239,24 @@ fn on_event(me: &Rc<Conn>, event: Event, env: &Rc<ConnEnv>) {
                 Err(_) => reset_pair(me, stream, ErrorCode::Cancel),
             }
         }
-        Event::Informational { .. } | Event::Settings(_) | Event::SettingsAcked => {}
+        Event::Informational {
+            stream,
+            status,
+            fields,
+        } => {
+            // An interim response (103 Early Hints, 100 Continue): relayed as it is.
+            let peer = me.links.borrow().get(&stream).and_then(|l| l.peer.clone());
+            if let Some((down, dsid)) = peer
+                && down
+                    .conn
+                    .borrow_mut()
+                    .send_response(dsid, status, &fields, false)
+                    .is_ok()
+            {
+                down.notify();
+            }
+        }
+        Event::Settings(_) | Event::SettingsAcked => {}
         Event::PingAck(_) => {}
         Event::Data {
             stream,
