@@ -526,3 +526,25 @@ fn total_timeout_answers_a_slow_call_with_an_exception_and_the_connection_goes_o
     // Fast calls on the same connection are unaffected.
     c.echo(12, "quick", "alpha");
 }
+
+#[test]
+fn calls_to_a_refused_endpoint_are_requeued_to_another() {
+    let alpha = ThriftPeer::start("alpha");
+    let dead = free_port(); // nothing listens: connects are refused
+    let disco = temp_dir("thrift-disco");
+    write_service(
+        &disco,
+        "thrift",
+        &format!("127.0.0.1 {dead}\n127.0.0.1 {}\n", alpha.port),
+    );
+    let namers = format!(
+        "namers:\n- kind: io.l5d.fs\n  rootDir: {}\n",
+        disco.display()
+    );
+    let proxy = Proxy::start("/svc => /#/io.l5d.fs/thrift;", "", &namers, 1);
+    let mut c = proxy.client();
+    for i in 0..20 {
+        c.echo(i, "requeued", "alpha");
+    }
+    assert_eq!(alpha.stats()["calls"], 20);
+}

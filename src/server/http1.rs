@@ -301,7 +301,8 @@ async fn exchange(
     let mut retries = 0;
     let mut requeues = 0;
     let mut waited = None;
-    // Endpoints whose connect failed for this request (requeues avoid them).
+    // Endpoints that failed this request (a refused connect, a retryable 5XX): the next
+    // attempt avoids them while the name has others.
     let mut tried: Vec<SocketAddr> = Vec::new();
     routed
         .target
@@ -530,6 +531,8 @@ async fn relay(
     if retry(resp.status()) {
         // A retryable failure the budget pays for: nothing of it reaches the client, and the
         // upstream connection (with the unread body) is dropped.
+        // The next attempt avoids this endpoint while the name has others.
+        failed.push(endpoint.addr);
         return Ok(Relayed::Retry(resp.status()));
     }
     // The request head's buffer is free now: the response head reuses it.
@@ -544,7 +547,8 @@ async fn relay(
 enum Relayed {
     /// The response went to the client (its status; `None` when the client left first).
     Done(Next, Option<u16>),
-    /// A retryable failure with this status, to be retried; the client saw nothing of it.
+    /// A retryable failure with this status, to be retried (not on the endpoint that failed
+    /// it, while there are others); the client saw nothing of it.
     Retry(u16),
 }
 

@@ -80,6 +80,7 @@ async fn one_call(down: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> b
                 kind: ApplicationErrorKind::InvalidMessageType,
                 reason: format!("expected a call, got a message of type {}", kind.as_u8()),
                 upstream: false,
+                unsent: false,
             },
             None,
         )),
@@ -175,6 +176,8 @@ struct Failure {
     reason: String,
     /// The upstream failed it (connect, I/O, a bad reply), as opposed to routing.
     upstream: bool,
+    /// Nothing of the call was sent (the connect failed): it may go to another endpoint.
+    unsent: bool,
 }
 
 impl From<ProxyError> for Failure {
@@ -183,6 +186,7 @@ impl From<ProxyError> for Failure {
             kind: ApplicationErrorKind::InternalError,
             reason: e.reason.into_owned(),
             upstream: false,
+            unsent: false,
         }
     }
 }
@@ -193,6 +197,7 @@ fn internal(reason: String) -> Failure {
         kind: ApplicationErrorKind::InternalError,
         reason,
         upstream: true,
+        unsent: false,
     }
 }
 
@@ -206,20 +211,46 @@ async fn forward(
     limits: &Limits,
 ) -> Result<Option<Bytes>, Failure> {
     let router = &env.router;
-    let (endpoint, _inflight) = routed.target.endpoints.pick().ok_or_else(|| Failure {
-        upstream: false,
-        ..internal(routed.no_hosts_reason())
-    })?;
-    let addr = endpoint.addr;
-    let result = exchange_call(frame, call, routed, deadline, env, limits, addr).await;
-    let ok = !matches!(&result, Err(f) if f.upstream);
-    endpoint.record(
-        ok,
-        router.plan.accrual.as_ref(),
-        crate::runtime::exec::now(),
-    );
-    result
+    let secs = || crate::resilience::budget::secs(crate::runtime::exec::now());
+    routed.target.requeue.deposit(secs());
+    // Endpoints whose connect failed for this call: requeues (as the http router's) avoid them.
+    let mut failed: Vec<SocketAddr> = Vec::new();
+    loop {
+        let (endpoint, _inflight) =
+            routed
+                .target
+                .endpoints
+                .pick_avoiding(&failed)
+                .ok_or_else(|| Failure {
+                    upstream: false,
+                    ..internal(routed.no_hosts_reason())
+                })?;
+        let addr = endpoint.addr;
+        let result = exchange_call(frame, call, routed, deadline, env, limits, addr).await;
+        let ok = !matches!(&result, Err(f) if f.upstream);
+        endpoint.record(
+            ok,
+            router.plan.accrual.as_ref(),
+            crate::runtime::exec::now(),
+        );
+        match result {
+            Err(f)
+                if f.unsent
+                    && failed.len() < MAX_REQUEUES
+                    && routed.target.endpoints.endpoints().len() > failed.len() + 1
+                    && deadline.is_none_or(|d| crate::runtime::exec::now() < d)
+                    && routed.target.requeue.try_withdraw(secs()) =>
+            {
+                routed.target.stats.record(true);
+                failed.push(addr);
+            }
+            other => return other,
+        }
+    }
 }
+
+/// Most requeues (connect failures sent on to another endpoint) of one call.
+const MAX_REQUEUES: usize = 3;
 
 /// [`forward`] once the endpoint is picked.
 async fn exchange_call(
@@ -232,21 +263,19 @@ async fn exchange_call(
     addr: SocketAddr,
 ) -> Result<Option<Bytes>, Failure> {
     let router = &env.router;
-    let mut up = router
-        .pool
-        .checkout(addr)
-        .await
-        .map_err(|e| internal(connect_error(addr, &e)))?;
+    let mut up = router.pool.checkout(addr).await.map_err(|e| Failure {
+        unsent: true,
+        ..internal(connect_error(addr, &e))
+    })?;
     if let Err(e) = write_all(&mut up.stream, frame).await {
         // Nothing reached a server that had already closed a pooled connection: one fresh try.
         if !up.reused {
             return Err(internal(format!("upstream {addr}: {e}")));
         }
-        up = router
-            .pool
-            .connect(addr)
-            .await
-            .map_err(|e| internal(connect_error(addr, &e)))?;
+        up = router.pool.connect(addr).await.map_err(|e| Failure {
+            unsent: true,
+            ..internal(connect_error(addr, &e))
+        })?;
         write_all(&mut up.stream, frame)
             .await
             .map_err(|e| internal(format!("upstream {addr}: {e}")))?;
@@ -277,6 +306,7 @@ async fn exchange_call(
                 header.seqid, call.seqid
             ),
             upstream: true,
+            unsent: false,
         });
     }
     if clean {
