@@ -794,3 +794,28 @@ fn interim_responses_are_relayed_before_the_final_one() {
     assert_eq!(statuses, ["HTTP/2 103", "HTTP/2 200"], "{head}");
     assert!(head.contains("link: </style.css>; rel=preload"), "{head}");
 }
+
+#[test]
+fn the_strictest_incoming_deadline_is_propagated() {
+    let backend = H2Backend::start("web");
+    let proxy = Proxy::start(&to("/svc", backend.port), "", "", 1);
+    let r = curl_h2(
+        proxy.port,
+        "/",
+        &[
+            "-H",
+            "Host: web",
+            "-H",
+            "l5d-ctx-deadline: 3 9000000000000000000",
+            "-H",
+            "l5d-ctx-deadline: 1 8000000000000000000",
+        ],
+    );
+    assert_eq!(r.response.status, 200, "{r:?}");
+    let echo = r.response.json();
+    assert_eq!(
+        seen(&echo, "l5d-ctx-deadline"),
+        Some("1 8000000000000000000"),
+        "{echo}"
+    );
+}

@@ -4,6 +4,8 @@
 
 pub mod budget;
 pub mod classifier;
+pub mod deadline;
 
 pub use budget::{Backoff, RetryBudget};
 pub use classifier::Classifier;
+pub use deadline::Deadline;

@@ -515,6 +515,8 @@ pub struct Routed {
     pub new_target: Option<String>,
     /// The per-request dtab to propagate as `l5d-ctx-dtab`.
     pub ctx_dtab: Option<String>,
+    /// The strictest of the incoming `l5d-ctx-deadline`s and `totalTimeoutMs`, to propagate.
+    pub ctx_deadline: Option<String>,
     /// Remove incoming context headers.
     pub clear_context: bool,
     base_dtab: Rc<str>,
@@ -536,6 +538,9 @@ impl Routed {
         f("l5d-reqid", reqid);
         if let Some(d) = &self.ctx_dtab {
             f("l5d-ctx-dtab", d.as_bytes());
+        }
+        if let Some(d) = &self.ctx_deadline {
+            f("l5d-ctx-deadline", d.as_bytes());
         }
     }
 
@@ -567,7 +572,7 @@ impl Routed {
             _ => h1::ConnectionHeader::Omit,
         };
         let reqid = hex16(reqid);
-        let mut extra: [(&str, &[u8]); 6] = [("", b""); 6];
+        let mut extra: [(&str, &[u8]); 7] = [("", b""); 7];
         let mut n = 0;
         extra[n] = ("Via", b"1.1 hawser");
         n += 1;
@@ -591,13 +596,15 @@ impl Routed {
 }
 
 /// Incoming headers never forwarded as they are: hawser rewrites them
-/// (`l5d-dtab` folds into `l5d-ctx-dtab`; `l5d-dst-*` and `l5d-reqid` are
-/// set per hop) and, at an untrusted edge, drops all context.
+/// (`l5d-dtab` folds into `l5d-ctx-dtab`; the strictest `l5d-ctx-deadline`
+/// goes on as one value; `l5d-dst-*` and `l5d-reqid` are set per hop) and,
+/// at an untrusted edge, drops all context.
 pub(super) fn drop_incoming(n: &[u8], clear_context: bool) -> bool {
     let starts = |p: &[u8]| n.len() >= p.len() && n[..p.len()].eq_ignore_ascii_case(p);
     starts(b"l5d-dst-")
         || n.eq_ignore_ascii_case(b"l5d-dtab")
         || n.eq_ignore_ascii_case(b"l5d-ctx-dtab")
+        || n.eq_ignore_ascii_case(b"l5d-ctx-deadline")
         || n.eq_ignore_ascii_case(b"l5d-reqid")
         || (clear_context && (starts(b"l5d-ctx-") || n.eq_ignore_ascii_case(b"l5d-sample")))
 }
@@ -823,8 +830,25 @@ impl Router {
         let id = self.plan.identifiers.identify(&View(head)).map_err(|e| {
             ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target()))
         })?;
-        self.route_path(&id.path, local, id.new_target, clear_context)
-            .await
+        let incoming = (!clear_context && head.headers().has_l5d_fields())
+            .then(|| crate::resilience::Deadline::parse_all(head.header_all("l5d-ctx-deadline")))
+            .flatten();
+        let mut routed = self
+            .route_path(&id.path, local, id.new_target, clear_context)
+            .await?;
+        routed.ctx_deadline = self.ctx_deadline(incoming);
+        Ok(routed)
+    }
+
+    /// The `l5d-ctx-deadline` to send upstream: the strictest of `incoming` and this router's
+    /// `totalTimeoutMs` from now; `None` when there is neither.
+    fn ctx_deadline(&self, incoming: Option<crate::resilience::Deadline>) -> Option<String> {
+        let total = self.plan.total_timeout;
+        if incoming.is_none() && total.is_none() {
+            return None;
+        }
+        let now = crate::resilience::deadline::now_ns();
+        crate::resilience::Deadline::combine(incoming, total, now).map(|d| d.header_value())
     }
 
     /// Identifies, binds and resolves an HTTP/2 request (as [`Router::route`] an HTTP/1 one).
@@ -857,8 +881,21 @@ impl Router {
         let id = self.plan.identifiers.identify(&view).map_err(|e| {
             ProxyError::downstream(e.status(), e.l5d_err(view.method(), view.target()))
         })?;
-        self.route_path(&id.path, local, id.new_target, clear_context)
-            .await
+        let incoming = if clear_context {
+            None
+        } else {
+            crate::resilience::Deadline::parse_all(
+                head.fields
+                    .iter()
+                    .filter(|f| f.name.as_ref() == b"l5d-ctx-deadline")
+                    .map(|f| f.value.as_ref()),
+            )
+        };
+        let mut routed = self
+            .route_path(&id.path, local, id.new_target, clear_context)
+            .await?;
+        routed.ctx_deadline = self.ctx_deadline(incoming);
+        Ok(routed)
     }
 
     /// Names a Thrift call (`dstPrefix`, plus `/METHOD` with `thriftMethodInDst`) and routes
@@ -956,6 +993,7 @@ impl Router {
             residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
             new_target,
             ctx_dtab: local,
+            ctx_deadline: None,
             clear_context,
             base_dtab: self.base_dtab.clone(),
         })
