@@ -83,6 +83,10 @@ fn the_budget_bounds_retries() {
         assert_eq!(send(port, &format!("/{i}"), Some("web"), &[]).status, 503);
     }
     assert_eq!(backend_count(bad.port), 15);
+    // The metrics count them.
+    let m = get(admin, "/metrics").unwrap().body_str();
+    let line = "hawser_retries_total{router=\"http\",service=\"/svc/web\"} 5\n";
+    assert!(m.contains(line), "{m}");
 }
 
 #[test]

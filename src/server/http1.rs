@@ -335,6 +335,7 @@ async fn exchange(
         match attempt {
             Ok(Relayed::Retry(status)) => {
                 retries += 1;
+                routed.stats.retried();
                 routed.target.stats.record(true);
                 let Some((p, _)) = policy else {
                     break Ok((Next::Close, Some(status)));
@@ -367,6 +368,7 @@ async fn exchange(
                         )) =>
             {
                 requeues += 1;
+                routed.stats.requeued();
                 routed.target.stats.record(true);
             }
             Err(e) => break Err(e),

@@ -241,6 +241,7 @@ async fn forward(
                     && deadline.is_none_or(|d| crate::runtime::exec::now() < d)
                     && routed.target.requeue.try_withdraw(secs()) =>
             {
+                routed.stats.requeued();
                 routed.target.stats.record(true);
                 failed.push(addr);
             }

@@ -8,6 +8,8 @@
 //!   client went away before an answer);
 //! - `hawser_proxy_errors_total{service}`: exchanges hawser itself answered (`l5d-err`, or a
 //!   Thrift `TApplicationException` of its own);
+//! - `hawser_retries_total{service}`, `hawser_requeues_total{service}`: retryable failures
+//!   sent again, and requests whose connect failed sent to another endpoint;
 //! - `hawser_request_duration_seconds{service}`: from the request's arrival to the end of the
 //!   exchange, a histogram;
 //! - `hawser_client_requests_total{client}`, `hawser_client_failures_total{client}`: per
@@ -87,6 +89,8 @@ fn entry<T: Default>(list: &mut Vec<(String, T)>, name: String) -> &mut T {
 fn add_service(into: &mut ServiceSnap, from: &ServiceSnap) {
     add_all(&mut into.by_class, &from.by_class);
     into.proxy_errors += from.proxy_errors;
+    into.retries += from.retries;
+    into.requeues += from.requeues;
     add_all(&mut into.latency.counts, &from.latency.counts);
     into.latency.sum_us += from.latency.sum_us;
 }
@@ -203,6 +207,20 @@ impl Collector for Scrape {
             "Exchanges hawser answered itself (l5d-err, or a Thrift TApplicationException of its own)",
             None,
             services().map(|(r, n, s)| (with(router(r), "service", n), counter(s.proxy_errors))),
+        )?;
+        family(
+            &mut enc,
+            "hawser_retries",
+            "Retryable failures sent again (service.retries)",
+            None,
+            services().map(|(r, n, s)| (with(router(r), "service", n), counter(s.retries))),
+        )?;
+        family(
+            &mut enc,
+            "hawser_requeues",
+            "Requests whose connect failed, sent to another endpoint (client.requeueBudget)",
+            None,
+            services().map(|(r, n, s)| (with(router(r), "service", n), counter(s.requeues))),
         )?;
         {
             let mut fam = enc.encode_descriptor(

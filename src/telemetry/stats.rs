@@ -106,6 +106,8 @@ pub struct ServiceStats {
     by_class: [Cell<u64>; CLASSES.len()],
     /// Exchanges hawser itself answered (`l5d-err`, a Thrift exception of its own).
     proxy_errors: Cell<u64>,
+    retries: Cell<u64>,
+    requeues: Cell<u64>,
     latency: Histogram,
 }
 
@@ -118,6 +120,16 @@ impl ServiceStats {
             bump(&self.proxy_errors, 1);
         }
         self.latency.record(took);
+    }
+
+    /// Counts a retry (a retryable failure sent again).
+    pub fn retried(&self) {
+        bump(&self.retries, 1);
+    }
+
+    /// Counts a requeue (a request whose connect failed, sent to another endpoint).
+    pub fn requeued(&self) {
+        bump(&self.requeues, 1);
     }
 }
 
@@ -212,6 +224,8 @@ impl RouterStats {
                         ServiceSnap {
                             by_class: s.by_class.iter().map(Cell::get).collect(),
                             proxy_errors: s.proxy_errors.get(),
+                            retries: s.retries.get(),
+                            requeues: s.requeues.get(),
                             latency: s.latency.snapshot(),
                         },
                     )
@@ -260,6 +274,8 @@ pub struct ServiceSnap {
     /// Per class of [`CLASSES`].
     pub by_class: Vec<u64>,
     pub proxy_errors: u64,
+    pub retries: u64,
+    pub requeues: u64,
     pub latency: HistogramSnap,
 }
 

@@ -399,6 +399,7 @@ async fn open_stream(
                     && down.links.borrow().contains_key(&dsid)
                     && routed.target.requeue.try_withdraw(secs())
                 {
+                    routed.stats.requeued();
                     full = None;
                     continue;
                 }
