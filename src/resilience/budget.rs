@@ -25,6 +25,11 @@ pub fn secs(now: std::time::Instant) -> u64 {
     now.saturating_duration_since(base).as_secs()
 }
 
+/// [`secs`] of the shard's clock now (the budgets' time on the request path).
+pub fn now_secs() -> u64 {
+    secs(crate::runtime::exec::now())
+}
+
 /// `service.retries.budget`.
 #[derive(Debug)]
 pub struct RetryBudget {

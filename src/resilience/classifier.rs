@@ -47,9 +47,15 @@ impl Classifier {
         }
     }
 
+    /// Whether a response with `status` is a failure (for failure accrual): a 5XX, unless
+    /// everything counts as a success.
+    pub fn is_failure(self, status: u16) -> bool {
+        (500..600).contains(&status) && self != Classifier::AllSuccessful
+    }
+
     /// Whether `status` is a retryable failure of a request with `method`.
     pub fn retryable(self, method: &str, status: u16) -> bool {
-        (500..600).contains(&status) && self.retryable_method(method)
+        self.is_failure(status) && self.retryable_method(method)
     }
 }
 
@@ -68,6 +74,9 @@ mod tests {
         assert!(!idem.retryable("POST", 500));
         assert!(!Classifier::default().retryable("GET", 503));
         assert!(!Classifier::AllSuccessful.retryable("GET", 503));
+        assert!(Classifier::default().is_failure(503));
+        assert!(!Classifier::default().is_failure(499));
+        assert!(!Classifier::AllSuccessful.is_failure(503));
         assert_eq!(Classifier::from_kind("io.l5d.h2.grpc.default"), None);
     }
 }

@@ -53,6 +53,7 @@ enum Next {
 
 /// Serves one downstream connection until it closes.
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
+    let _ = peer;
     let _open = env.drain.open();
     let _counted = env.router.stats.connection();
     stream.set_nodelay(true).ok();
@@ -67,7 +68,7 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
         {
             break;
         }
-        if Box::pin(one_request(&mut stream, &mut rbuf, peer, &env)).await == Next::Close
+        if Box::pin(one_request(&mut stream, &mut rbuf, &env)).await == Next::Close
             || env.drain.is_draining()
         {
             break;
@@ -151,12 +152,7 @@ impl Drop for WaitForRequest<'_> {
 }
 
 /// Reads one request head and handles the exchange.
-async fn one_request(
-    stream: &mut TcpStream,
-    rbuf: &mut BytesMut,
-    peer: SocketAddr,
-    env: &ConnEnv,
-) -> Next {
+async fn one_request(stream: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> Next {
     let head = match read_request_head(stream, rbuf, env).await {
         Ok(Some(h)) => h,
         Ok(None) => return Next::Close,
@@ -166,7 +162,7 @@ async fn one_request(
             return Next::Close;
         }
     };
-    exchange(stream, rbuf, head, peer, env).await
+    exchange(stream, rbuf, head, env).await
 }
 
 /// How long a closing connection keeps reading (and discarding) what the
@@ -244,7 +240,6 @@ async fn exchange(
     down: &mut TcpStream,
     rbuf: &mut BytesMut,
     head: h1::RequestHead,
-    peer: SocketAddr,
     env: &ConnEnv,
 ) -> Next {
     let started = crate::runtime::exec::now();
@@ -282,7 +277,6 @@ async fn exchange(
             };
         }
     };
-    let _ = peer;
     let deadline = env.router.plan.total_timeout.map(|t| started + t);
     // Retries (service.responseClassifier, service.retries): only for requests without a
     // body (nothing to replay), of a method the classifier calls retryable.
@@ -296,7 +290,7 @@ async fn exchange(
             p.classifier.retryable_method(head.method()) && !has_body && !head.is_upgrade()
         });
     if let Some((_, budget)) = policy {
-        budget.deposit(crate::resilience::budget::secs(crate::runtime::exec::now()));
+        budget.deposit(crate::resilience::budget::now_secs());
     }
     let mut retries = 0;
     let mut requeues = 0;
@@ -307,7 +301,7 @@ async fn exchange(
     routed
         .target
         .requeue
-        .deposit(crate::resilience::budget::secs(crate::runtime::exec::now()));
+        .deposit(crate::resilience::budget::now_secs());
     let result = loop {
         let grant = |status: u16| {
             let Some((p, budget)) = policy else {
@@ -351,21 +345,11 @@ async fn exchange(
                 }
             }
             Ok(Relayed::Done(next, status)) => break Ok((next, status)),
-            // A requeue: the connect failed, so nothing reached any upstream and any request
-            // may go to another endpoint (linkerd's requeues, for every method), paid from
-            // the concrete name's requeue budget, when it has another endpoint to try.
+            // A requeue: the connect failed, so nothing reached any upstream.
             Err((e, false))
                 if e.source == Source::Upstream
                     && !e.maybe_reached_upstream
-                    && requeues < MAX_REQUEUES
-                    && routed.target.endpoints.endpoints().len() > 1
-                    && deadline.is_none_or(|d| crate::runtime::exec::now() < d)
-                    && routed
-                        .target
-                        .requeue
-                        .try_withdraw(crate::resilience::budget::secs(
-                            crate::runtime::exec::now(),
-                        )) =>
+                    && routed.target.try_requeue(requeues, &tried, deadline) =>
             {
                 requeues += 1;
                 routed.stats.requeued();
@@ -527,9 +511,11 @@ async fn relay(
             Err(ReadFail::ClientGone) => return Ok(Relayed::Done(Next::Close, None)),
         }
     };
-    let failed_response = (500..600).contains(&resp.status())
-        && env.router.plan.classifier != crate::resilience::Classifier::AllSuccessful;
-    accrue(&endpoint, !failed_response, env);
+    accrue(
+        &endpoint,
+        !env.router.plan.classifier.is_failure(resp.status()),
+        env,
+    );
     if retry(resp.status()) {
         // A retryable failure the budget pays for: nothing of it reaches the client, and the
         // upstream connection (with the unread body) is dropped.
@@ -556,8 +542,6 @@ enum Relayed {
 
 /// Most retries of one request (the budget usually stops them first).
 const MAX_RETRIES: u32 = 25;
-/// Most requeues (connect failures sent on to another endpoint) of one request.
-const MAX_REQUEUES: u32 = 3;
 
 /// Counts an attempt's outcome against its endpoint for failure accrual.
 fn accrue(endpoint: &crate::client::Endpoint, ok: bool, env: &ConnEnv) {

@@ -400,6 +400,29 @@ pub struct Target {
     dns: Option<DnsState>,
 }
 
+/// Most requeues (connect failures sent on to another endpoint) of one request.
+pub const MAX_REQUEUES: usize = 3;
+
+impl Target {
+    /// Whether a request may be requeued after its connect failed (linkerd's requeues, any
+    /// method: nothing was sent): fewer than [`MAX_REQUEUES`] so far (`requeued`), an endpoint
+    /// not in `failed` (those that failed it, the last one included) left, its `deadline`
+    /// not passed, and this name's requeue budget paying for it.
+    pub fn try_requeue(
+        &self,
+        requeued: usize,
+        failed: &[SocketAddr],
+        deadline: Option<std::time::Instant>,
+    ) -> bool {
+        requeued < MAX_REQUEUES
+            && self.endpoints.endpoints().len() > failed.len()
+            && deadline.is_none_or(|d| crate::runtime::exec::now() < d)
+            && self
+                .requeue
+                .try_withdraw(crate::resilience::budget::now_secs())
+    }
+}
+
 #[derive(Debug)]
 struct DnsState {
     host: String,
@@ -682,7 +705,7 @@ pub struct Router {
     /// An h2 router's upstream HTTP/2 connections on this shard.
     pub h2_pool: Option<super::h2::H2Pool>,
     /// Retry budgets per logical name on this shard (bounded like the metrics' names).
-    budgets: RefCell<foldhash::HashMap<Rc<str>, Rc<crate::resilience::RetryBudget>>>,
+    budgets: RefCell<crate::telemetry::stats::Names<crate::resilience::RetryBudget>>,
     base_dtab: Rc<str>,
     namers: Rc<NamerTable>,
     cache: RefCell<BindCache<Rc<CachedRoute>>>,
@@ -775,7 +798,7 @@ impl Router {
             h2_pool: plan.h2.map(|c| {
                 super::h2::H2Pool::new(c, plan.pool.connect_timeout, plan.pool.idle_timeout)
             }),
-            budgets: RefCell::new(foldhash::HashMap::default()),
+            budgets: RefCell::default(),
             base_dtab: plan.dtab.to_string().into(),
             plan: plan.clone(),
             namers,
@@ -789,22 +812,13 @@ impl Router {
     /// The retry budget of logical name `service` (each service has its own, as in linkerd);
     /// `None` when this router does not retry. Past [`crate::telemetry::stats::MAX_NAMES`]
     /// names, later ones share one budget.
-    fn budget_for(&self, service: &Rc<str>) -> Option<Rc<crate::resilience::RetryBudget>> {
+    fn budget_for(&self, service: &str) -> Option<Rc<crate::resilience::RetryBudget>> {
         let policy = self.plan.retry.as_ref()?;
-        let mut budgets = self.budgets.borrow_mut();
-        if let Some(b) = budgets.get(service) {
-            return Some(b.clone());
-        }
-        let key: Rc<str> = if budgets.len() >= crate::telemetry::stats::MAX_NAMES {
-            crate::telemetry::stats::OVERFLOW.into()
-        } else {
-            service.clone()
-        };
-        let b = budgets
-            .entry(key)
-            .or_insert_with(|| Rc::new(policy.budget.budget()))
-            .clone();
-        Some(b)
+        Some(
+            self.budgets
+                .borrow_mut()
+                .get_or(service, || policy.budget.budget()),
+        )
     }
 
     /// Identifies, binds and resolves a request.

@@ -211,8 +211,10 @@ async fn forward(
     limits: &Limits,
 ) -> Result<Option<Bytes>, Failure> {
     let router = &env.router;
-    let secs = || crate::resilience::budget::secs(crate::runtime::exec::now());
-    routed.target.requeue.deposit(secs());
+    routed
+        .target
+        .requeue
+        .deposit(crate::resilience::budget::now_secs());
     // Endpoints whose connect failed for this call: requeues (as the http router's) avoid them.
     let mut failed: Vec<SocketAddr> = Vec::new();
     loop {
@@ -234,24 +236,21 @@ async fn forward(
             crate::runtime::exec::now(),
         );
         match result {
-            Err(f)
-                if f.unsent
-                    && failed.len() < MAX_REQUEUES
-                    && routed.target.endpoints.endpoints().len() > failed.len() + 1
-                    && deadline.is_none_or(|d| crate::runtime::exec::now() < d)
-                    && routed.target.requeue.try_withdraw(secs()) =>
-            {
+            Err(f) if f.unsent => {
+                failed.push(addr);
+                if !routed
+                    .target
+                    .try_requeue(failed.len() - 1, &failed, deadline)
+                {
+                    return Err(f);
+                }
                 routed.stats.requeued();
                 routed.target.stats.record(true);
-                failed.push(addr);
             }
             other => return other,
         }
     }
 }
-
-/// Most requeues (connect failures sent on to another endpoint) of one call.
-const MAX_REQUEUES: usize = 3;
 
 /// [`forward`] once the endpoint is picked.
 async fn exchange_call(

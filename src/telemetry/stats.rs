@@ -152,22 +152,39 @@ impl ClientStats {
     }
 }
 
-/// Names to stats, bounded.
-#[derive(Debug, Default)]
-struct Names<T> {
+/// Per-name state for names that come from clients: at most [`MAX_NAMES`] names get their
+/// own, later ones share one [`OVERFLOW`] entry (also used for retry budgets).
+#[derive(Debug)]
+pub(crate) struct Names<T> {
     map: foldhash::HashMap<Rc<str>, Rc<T>>,
     overflow: Option<Rc<T>>,
 }
 
+impl<T> Default for Names<T> {
+    fn default() -> Self {
+        Names {
+            map: foldhash::HashMap::default(),
+            overflow: None,
+        }
+    }
+}
+
 impl<T: Default> Names<T> {
     fn get(&mut self, name: &str) -> Rc<T> {
+        self.get_or(name, T::default)
+    }
+}
+
+impl<T> Names<T> {
+    /// `name`'s entry, made by `make` the first time.
+    pub(crate) fn get_or(&mut self, name: &str, make: impl FnOnce() -> T) -> Rc<T> {
         if let Some(s) = self.map.get(name) {
             return s.clone();
         }
         if self.map.len() >= MAX_NAMES {
-            return self.overflow.get_or_insert_with(Rc::default).clone();
+            return self.overflow.get_or_insert_with(|| Rc::new(make())).clone();
         }
-        let s = Rc::new(T::default());
+        let s = Rc::new(make());
         self.map.insert(name.into(), s.clone());
         s
     }

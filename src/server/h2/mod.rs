@@ -35,9 +35,6 @@ use super::http1::ConnEnv;
 use super::router::{RouteError, Routed};
 use crate::net::{SCRATCH_SIZE, TcpStream, write_all};
 
-/// Most requeues (connect failures sent on to another endpoint) of one stream.
-const MAX_REQUEUES: usize = 3;
-
 /// The answer to a client that does not start with the HTTP/2 preface.
 const NOT_H2: &[u8] = b"HTTP/1.1 505 HTTP Version Not Supported\r\nl5d-err: this+port+speaks+HTTP%2F2+with+prior+knowledge\r\ncontent-type: text/plain\r\ncontent-length: 68\r\nconnection: close\r\n\r\nthis port speaks HTTP/2 with prior knowledge (h2c); HTTP/1.1 is not\n";
 
@@ -208,9 +205,7 @@ fn on_event(me: &Rc<Conn>, event: Event, env: &Rc<ConnEnv>) {
                     l.remote_done |= end_stream;
                     if let Some(u) = &l.upstream {
                         let plan = &env.router.plan;
-                        let failed = (500..600).contains(&status)
-                            && plan.classifier != crate::resilience::Classifier::AllSuccessful;
-                        u.accrue(!failed, plan.accrual.as_ref());
+                        u.accrue(!plan.classifier.is_failure(status), plan.accrual.as_ref());
                     }
                     l.peer.clone()
                 }
@@ -367,8 +362,11 @@ async fn open_stream(
     let spawn = |c: Rc<Conn>, s: TcpStream| {
         crate::runtime::spawn_local(drive(c, s, env.clone())).detach();
     };
-    let secs = || crate::resilience::budget::secs(crate::runtime::exec::now());
-    routed.target.requeue.deposit(secs());
+    routed
+        .target
+        .requeue
+        .deposit(crate::resilience::budget::now_secs());
+    let deadline = router.plan.total_timeout.map(|t| started + t);
     // Endpoints whose connect failed for this request: requeues (as the http router's) go
     // elsewhere while the concrete name has somewhere else to go and its budget allows.
     let mut failed: Vec<SocketAddr> = Vec::new();
@@ -393,11 +391,10 @@ async fn open_stream(
                     crate::runtime::exec::now(),
                 );
                 failed.push(addr);
-                let others = routed.target.endpoints.endpoints().len() > failed.len();
-                if others
-                    && failed.len() <= MAX_REQUEUES
-                    && down.links.borrow().contains_key(&dsid)
-                    && routed.target.requeue.try_withdraw(secs())
+                if down.links.borrow().contains_key(&dsid)
+                    && routed
+                        .target
+                        .try_requeue(failed.len() - 1, &failed, deadline)
                 {
                     routed.stats.requeued();
                     full = None;
