@@ -1,4 +1,4 @@
-//! The fast backend shipped with the harness: one glommio shard per CPU, each binding the port
+//! The fast backend shipped with the harness: one pinned shard per CPU, each binding the port
 //! with `SO_REUSEPORT`, answering every request after an optional fixed latency. Pipelined
 //! requests are answered in order.
 //!
@@ -24,10 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::rt::{TcpListener, TcpStream, read_buf, sleep, spawn_local, spawn_pinned};
 use bytes::{BufMut, Bytes, BytesMut};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::{TcpListener, TcpStream};
-use glommio::{LocalExecutorBuilder, Placement};
+use futures_lite::AsyncWriteExt;
 use hawser_http1::{BodyDecoder, Decoded, Limits, Peer, take_request};
 use hawser_thrift::{Message, MessageHeader, MessageType};
 
@@ -66,7 +65,7 @@ pub struct Backend {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     h2_streams: Arc<AtomicU64>,
-    handles: Vec<glommio::ExecutorJoinHandle<()>>,
+    handles: Vec<std::thread::JoinHandle<Result<(), String>>>,
 }
 
 impl Backend {
@@ -145,11 +144,10 @@ pub fn start_backend(spec: &BackendSpec) -> Result<Backend, String> {
         let stop = stop.clone();
         let spec = spec.clone();
         let h2_streams = h2_streams.clone();
-        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
-            .name(&format!("bench-backend-{i}"))
-            .io_memory(512 * 1024)
-            .spawn(move || serve_shard(addr, spec, stop, ready, h2_streams))
-            .map_err(|e| format!("backend shard on CPU {cpu}: {e}"))?;
+        let h = spawn_pinned(cpu, &format!("bench-backend-{i}"), move || {
+            serve_shard(addr, spec, stop, ready, h2_streams)
+        })
+        .map_err(|e| format!("backend shard on CPU {cpu}: {e}"))?;
         backend.handles.push(h);
     }
     drop(ready_tx);
@@ -157,7 +155,13 @@ pub fn start_backend(spec: &BackendSpec) -> Result<Backend, String> {
         match ready_rx.recv() {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
-            Err(_) => return Err("a backend shard exited early".into()),
+            Err(_) => {
+                let why = std::mem::take(&mut backend.handles)
+                    .into_iter()
+                    .filter(std::thread::JoinHandle::is_finished)
+                    .find_map(|h| h.join().ok().and_then(Result::err));
+                return Err(why.unwrap_or_else(|| "a backend shard exited early".into()));
+            }
         }
     }
     Ok(backend)
@@ -194,23 +198,21 @@ async fn serve_shard(
     loop {
         let accept = async { Some(listener.accept().await) };
         let tick = async {
-            glommio::timer::sleep(Duration::from_millis(50)).await;
+            sleep(Duration::from_millis(50)).await;
             None
         };
         match futures_lite::future::or(accept, tick).await {
             Some(Ok(stream)) => {
                 let shared = shared.clone();
                 match spec.protocol {
-                    Protocol::Http1 => {
-                        glommio::spawn_local(async move { serve_conn(stream, shared).await })
-                    }
+                    Protocol::Http1 => spawn_local(async move { serve_conn(stream, shared).await }),
                     Protocol::Thrift => {
-                        glommio::spawn_local(async move { serve_thrift(stream, shared).await })
+                        spawn_local(async move { serve_thrift(stream, shared).await })
                     }
                     Protocol::H2 => {
                         let h2 = h2.clone();
                         let inline = shared.latency.is_zero();
-                        glommio::spawn_local(async move {
+                        spawn_local(async move {
                             let answer = move || {
                                 let shared = shared.clone();
                                 async move { shared.before_answer().await }
@@ -221,7 +223,7 @@ async fn serve_shard(
                 }
                 .detach();
             }
-            Some(Err(_)) => glommio::timer::sleep(Duration::from_millis(1)).await,
+            Some(Err(_)) => sleep(Duration::from_millis(1)).await,
             None => {}
         }
         if stop.load(Ordering::Relaxed) {
@@ -242,7 +244,7 @@ impl ShardState {
     /// The configured latency, then the count, then the one-time stall when it is due.
     async fn before_answer(&self) {
         if !self.latency.is_zero() {
-            glommio::timer::sleep(self.latency).await;
+            sleep(self.latency).await;
         }
         let n = self.answered.get() + 1;
         self.answered.set(n);
@@ -357,14 +359,5 @@ async fn flush_and_fill(stream: &mut TcpStream, out: &mut BytesMut, buf: &mut By
 
 /// Reads more into `buf`; false on EOF or error.
 async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> bool {
-    let len = buf.len();
-    if buf.capacity() - len < 4096 {
-        buf.reserve(16 * 1024);
-    }
-    let room = buf.capacity() - len;
-    buf.resize(len + room, 0);
-    let r = stream.read(&mut buf[len..]).await;
-    let n = r.unwrap_or(0);
-    buf.truncate(len + n);
-    n > 0
+    read_buf(stream, buf).await.is_ok_and(|n| n > 0)
 }

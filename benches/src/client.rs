@@ -12,9 +12,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::rt::{TcpStream, read_buf};
 use bytes::{Bytes, BytesMut};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
+use futures_lite::AsyncWriteExt;
 use hawser_http1::{BodyDecoder, Decoded, Framing, Limits, Peer, take_response};
 use hawser_thrift::MessageType;
 
@@ -208,20 +208,7 @@ impl Http1Conn {
 
 /// Reads more bytes into `buf`.
 async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<(), ExchangeError> {
-    let len = buf.len();
-    if buf.capacity() - len < 4096 {
-        buf.reserve(16 * 1024);
-    }
-    let room = buf.capacity() - len;
-    buf.resize(len + room, 0);
-    let n = match stream.read(&mut buf[len..]).await {
-        Ok(n) => n,
-        Err(e) => {
-            buf.truncate(len);
-            return Err(ExchangeError::Io(e));
-        }
-    };
-    buf.truncate(len + n);
+    let n = read_buf(stream, buf).await.map_err(ExchangeError::Io)?;
     if n == 0 {
         return Err(ExchangeError::Closed);
     }
@@ -229,15 +216,11 @@ async fn fill(stream: &mut TcpStream, buf: &mut BytesMut) -> Result<(), Exchange
 }
 
 pub(crate) async fn open(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, ExchangeError> {
-    let stream = TcpStream::connect_timeout(addr, timeout)
+    let mut stream = TcpStream::connect_timeout(addr, timeout)
         .await
-        .map_err(|e| ExchangeError::Io(e.into()))?;
-    stream
-        .set_nodelay(true)
-        .map_err(|e| ExchangeError::Io(e.into()))?;
-    stream
-        .set_read_timeout(Some(timeout))
-        .map_err(|e| ExchangeError::Io(e.into()))?;
+        .map_err(ExchangeError::Io)?;
+    stream.set_nodelay(true).map_err(ExchangeError::Io)?;
+    stream.set_read_timeout(Some(timeout));
     Ok(stream)
 }
 

@@ -5,7 +5,7 @@
 //! One connection is shared by many generator slots: each [`H2Conn::exchange`] opens a stream,
 //! writes its HEADERS (and DATA), and waits for a per-stream completion that the connection's
 //! single reader task fills in when the response ends (END_STREAM), is reset (RST_STREAM) or is
-//! dropped by a GOAWAY. glommio runs everything of a connection on one thread, so the shared
+//! dropped by a GOAWAY. The executor runs everything of a connection on one thread, so the shared
 //! state is an `Rc<RefCell<..>>`; writes of all slots go through one output buffer that whoever
 //! finds the socket idle flushes ([`Wire`]), which also coalesces them.
 //!
@@ -25,10 +25,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::rt::{TcpStream, read_buf, sleep, spawn_local};
 use bytes::{Bytes, BytesMut};
+use futures_lite::AsyncWriteExt;
 use futures_lite::io::{ReadHalf, WriteHalf};
-use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 use hawser_hpack::Header;
 use hawser_http2::{
     Data, Decoder, ErrorCode, Frame, GoAway, Headers, PREFACE, RstStream, Settings, StreamId,
@@ -89,22 +89,7 @@ impl Wire {
 
 /// Reads more bytes into `buf`; `Ok(false)` on EOF.
 async fn fill(rd: &mut ReadHalf<TcpStream>, buf: &mut BytesMut) -> io::Result<bool> {
-    let len = buf.len();
-    if buf.capacity() - len < 4096 {
-        buf.reserve(32 * 1024);
-    }
-    let room = buf.capacity() - len;
-    buf.resize(len + room, 0);
-    match rd.read(&mut buf[len..]).await {
-        Ok(n) => {
-            buf.truncate(len + n);
-            Ok(n > 0)
-        }
-        Err(e) => {
-            buf.truncate(len);
-            Err(e)
-        }
-    }
+    Ok(read_buf(rd, buf).await? > 0)
 }
 
 /// A field block arriving in HEADERS + CONTINUATION frames.
@@ -377,13 +362,9 @@ impl H2Conn {
                 }
                 Ok(Some(_)) => return Err(ExchangeError::H2("no SETTINGS from the server")),
                 Ok(None) => {
-                    let len = buf.len();
-                    buf.resize(len + 16 * 1024, 0);
-                    let n = stream
-                        .read(&mut buf[len..])
+                    let n = read_buf(&mut stream, &mut buf)
                         .await
                         .map_err(ExchangeError::Io)?;
-                    buf.truncate(len + n);
                     if n == 0 {
                         return Err(ExchangeError::Closed);
                     }
@@ -391,9 +372,7 @@ impl H2Conn {
                 Err(e) => return Err(ExchangeError::Frame(e)),
             }
         }
-        stream
-            .set_read_timeout(None)
-            .map_err(|e| ExchangeError::Io(e.into()))?;
+        stream.set_read_timeout(None);
         let (rd, wr) = futures_lite::io::split(stream);
         let wire = Wire::new(wr);
         wire.out.borrow_mut().extend_from_slice(&out);
@@ -418,7 +397,7 @@ impl H2Conn {
             timeout,
         });
         let reader = session.clone();
-        glommio::spawn_local(async move { read_loop(reader, rd, buf, dec).await }).detach();
+        spawn_local(async move { read_loop(reader, rd, buf, dec).await }).detach();
         session.wire.flush().await.map_err(ExchangeError::Io)?;
         Ok(H2Conn { session })
     }
@@ -444,7 +423,7 @@ impl H2Conn {
         let s = &self.session;
         let deadline = Instant::now() + s.timeout;
         let timer = || async {
-            glommio::timer::sleep(deadline.saturating_duration_since(Instant::now())).await;
+            sleep(deadline.saturating_duration_since(Instant::now())).await;
             Err(ExchangeError::Io(io::ErrorKind::TimedOut.into()))
         };
         futures_lite::future::or(self.permit(), timer()).await?;
@@ -611,7 +590,7 @@ async fn read_loop(
             // In its own task: a reader blocked on a full socket could deadlock with a peer
             // that is itself blocked writing to us.
             let w = s.clone();
-            glommio::spawn_local(async move {
+            spawn_local(async move {
                 if w.wire.flush().await.is_err() {
                     w.state
                         .borrow_mut()
@@ -972,7 +951,7 @@ pub(crate) async fn serve_h2<F, Fut>(
                 continue;
             }
             let c = conn.clone();
-            glommio::spawn_local(async move {
+            spawn_local(async move {
                 fut.await;
                 c.respond(id);
                 let _ = c.wire.flush().await;
@@ -985,7 +964,7 @@ pub(crate) async fn serve_h2<F, Fut>(
         if !conn.wire.out.borrow().is_empty() {
             // In its own task, so that a full socket never stops this loop from reading.
             let c = conn.clone();
-            glommio::spawn_local(async move {
+            spawn_local(async move {
                 let _ = c.wire.flush().await;
             })
             .detach();

@@ -2,7 +2,7 @@
 //! nginx and HAProxy, in one run, as ratios.
 //!
 //! - [`load`]: the open-loop (coordinated-omission corrected) and closed-loop load generator on
-//!   its own glommio shards, with HdrHistogram latencies.
+//!   its own pinned shards (hawser's executor, [`rt`]), with HdrHistogram latencies.
 //! - [`client`]: one checked exchange per request (HTTP/1.1 keep-alive, a Thrift call, an HTTP/2 stream).
 //! - [`backend`]: the fast HTTP/1.1, Thrift and HTTP/2 (h2c) backend.
 //! - [`h2`]: HTTP/2 for both: the generator's multiplexed connection and the backend's handler.
@@ -24,6 +24,7 @@ pub mod peers;
 pub mod procstat;
 pub mod progress;
 pub mod report;
+pub mod rt;
 pub mod scenario;
 pub mod shape;
 pub mod stats;

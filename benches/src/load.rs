@@ -1,4 +1,4 @@
-//! The load generator: many keep-alive connections spread over its own glommio shards (one
+//! The load generator: many keep-alive connections spread over its own pinned shards (one
 //! pinned thread per CPU it is given), driven open loop at a fixed rate or closed loop as fast as
 //! responses come back.
 //!
@@ -24,10 +24,10 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use glommio::{LocalExecutorBuilder, Placement};
 use hdrhistogram::Histogram;
 
 use crate::client::{Conn, ExchangeError};
+use crate::rt::{sleep, spawn_local, spawn_pinned};
 use crate::shape::RequestShape;
 
 /// How requests are paced.
@@ -153,9 +153,6 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
 }
 
-/// glommio's registered-buffer memory per generator shard (small: starts under 8 MiB memlock).
-const IO_MEMORY: usize = 512 * 1024;
-
 /// Runs the load and merges every shard's measurements.
 ///
 /// # Errors
@@ -191,11 +188,10 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
             count,
         };
         first_conn += count;
-        let h = LocalExecutorBuilder::new(Placement::Fixed(cpu))
-            .name(&format!("bench-gen-{s}"))
-            .io_memory(IO_MEMORY)
-            .spawn(move || run_shard(shard, ready, start_rx))
-            .map_err(|e| format!("generator shard on CPU {cpu}: {e}"))?;
+        let h = spawn_pinned(cpu, &format!("bench-gen-{s}"), move || {
+            run_shard(shard, ready, start_rx)
+        })
+        .map_err(|e| format!("generator shard on CPU {cpu}: {e}"))?;
         handles.push(h);
     }
     drop(ready_tx);
@@ -217,9 +213,10 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
     let mut total = LoadReport::empty(spec.duration);
     for h in handles {
         match h.join() {
-            Ok(Some(r)) => total.merge(r),
-            Ok(None) => {}
-            Err(e) => failure = failure.or(Some(format!("generator shard failed: {e}"))),
+            Ok(Ok(Some(r))) => total.merge(r),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => failure = failure.or(Some(format!("generator shard failed: {e}"))),
+            Err(_) => failure = failure.or(Some("generator shard panicked".into())),
         }
     }
     match failure {
@@ -263,7 +260,7 @@ async fn run_shard(
         if !h2 {
             let spec = spec.clone();
             let request = request.clone();
-            tasks.push(glommio::spawn_local(async move {
+            tasks.push(spawn_local(async move {
                 drive(conn, Opener::Own, &spec, request, c, slots, start).await
             }));
             continue;
@@ -279,7 +276,7 @@ async fn run_shard(
             let k = st * spec.connections + c;
             let conn = shared.current.borrow().clone_for_slot();
             let opener = Opener::Shared(shared.clone());
-            tasks.push(glommio::spawn_local(async move {
+            tasks.push(spawn_local(async move {
                 drive(conn, opener, &spec, request, k, slots, start).await
             }));
         }
@@ -334,7 +331,7 @@ impl Opener {
                 }
             }
             if shared.connecting.get() {
-                glommio::timer::sleep(Duration::from_millis(1)).await;
+                sleep(Duration::from_millis(1)).await;
                 continue;
             }
             shared.connecting.set(true);
@@ -400,7 +397,7 @@ async fn drive(
                     break;
                 }
                 if t > now {
-                    glommio::timer::sleep(t - now).await;
+                    sleep(t - now).await;
                 }
                 t
             }
@@ -424,7 +421,7 @@ async fn drive(
                     }
                     broken = true;
                     if spec.mode == Mode::Closed {
-                        glommio::timer::sleep(Duration::from_millis(10)).await;
+                        sleep(Duration::from_millis(10)).await;
                     }
                     continue;
                 }
