@@ -18,10 +18,13 @@
 //! log, or look at request bodies beyond framing them.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::net::{SocketAddr, TcpListener as StdListener};
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::rt::{TcpListener, TcpStream, read_buf, sleep, spawn_local, spawn_pinned};
@@ -60,12 +63,20 @@ pub struct BackendSpec {
     pub stall: Option<Stall>,
 }
 
-/// A running backend. Dropping it stops the shards (within about 50 ms).
+/// Work for a backend shard's thread: called there, its future runs beside the backend's tasks.
+pub type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
+
+/// How often a shard looks for a stop or for [`Job`]s when nothing else wakes it.
+const TICK: Duration = Duration::from_millis(2);
+
+/// A running backend. Dropping it stops the shards (within a few ms).
 pub struct Backend {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     h2_streams: Arc<AtomicU64>,
     handles: Vec<std::thread::JoinHandle<Result<(), String>>>,
+    /// Each shard's CPU and its job inbox.
+    jobs: Vec<(usize, mpsc::Sender<Job>)>,
 }
 
 impl Backend {
@@ -77,6 +88,25 @@ impl Backend {
     /// HTTP/2: the most streams that were open at once on one connection so far.
     pub fn max_concurrent_streams(&self) -> u64 {
         self.h2_streams.load(Ordering::Relaxed)
+    }
+
+    /// Whether a shard runs on `cpu`.
+    pub fn has_cpu(&self, cpu: usize) -> bool {
+        self.jobs.iter().any(|(c, _)| *c == cpu)
+    }
+
+    /// Runs `job` on the thread of the shard on `cpu`, beside its serving (within a tick).
+    ///
+    /// # Errors
+    /// When no shard runs on `cpu` or it has exited.
+    pub fn spawn_on(&self, cpu: usize, job: Job) -> Result<(), String> {
+        let (_, tx) = self
+            .jobs
+            .iter()
+            .find(|(c, _)| *c == cpu)
+            .ok_or_else(|| format!("no backend shard on CPU {cpu}"))?;
+        tx.send(job)
+            .map_err(|_| format!("the backend shard on CPU {cpu} has exited"))
     }
 
     /// Blocks until the shards exit (never, unless stopped from elsewhere).
@@ -138,14 +168,17 @@ pub fn start_backend(spec: &BackendSpec) -> Result<Backend, String> {
         stop: stop.clone(),
         h2_streams: h2_streams.clone(),
         handles: Vec::new(),
+        jobs: Vec::new(),
     };
     for (i, &cpu) in spec.cpus.iter().enumerate() {
         let ready = ready_tx.clone();
         let stop = stop.clone();
         let spec = spec.clone();
         let h2_streams = h2_streams.clone();
+        let (job_tx, jobs) = mpsc::channel::<Job>();
+        backend.jobs.push((cpu, job_tx));
         let h = spawn_pinned(cpu, &format!("bench-backend-{i}"), move || {
-            serve_shard(addr, spec, stop, ready, h2_streams)
+            serve_shard(addr, spec, stop, ready, h2_streams, jobs)
         })
         .map_err(|e| format!("backend shard on CPU {cpu}: {e}"))?;
         backend.handles.push(h);
@@ -173,6 +206,7 @@ async fn serve_shard(
     stop: Arc<AtomicBool>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
     h2_streams: Arc<AtomicU64>,
+    jobs: mpsc::Receiver<Job>,
 ) {
     let listener = match TcpListener::bind(addr) {
         Ok(l) => l,
@@ -198,7 +232,7 @@ async fn serve_shard(
     loop {
         let accept = async { Some(listener.accept().await) };
         let tick = async {
-            sleep(Duration::from_millis(50)).await;
+            sleep(TICK).await;
             None
         };
         match futures_lite::future::or(accept, tick).await {
@@ -225,6 +259,9 @@ async fn serve_shard(
             }
             Some(Err(_)) => sleep(Duration::from_millis(1)).await,
             None => {}
+        }
+        while let Ok(job) = jobs.try_recv() {
+            spawn_local(job()).detach();
         }
         if stop.load(Ordering::Relaxed) {
             return;

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use crate::backend::Backend;
 use crate::client::{Conn, ExchangeError};
 use crate::rt::{sleep, spawn_local, spawn_pinned};
 use crate::shape::RequestShape;
@@ -153,11 +154,28 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 100_000_000, 3).expect("valid histogram bounds")
 }
 
-/// Runs the load and merges every shard's measurements.
+/// Runs the load on threads of its own (one pinned per CPU in `spec.cpus`) and merges every
+/// shard's measurements.
 ///
 /// # Errors
 /// When a shard cannot start or its first connections cannot be opened.
 pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
+    run_load_hosted(spec, None)
+}
+
+/// Like [`run_load`], but each generator shard whose CPU has a shard of `host` runs on that
+/// backend shard's thread, beside the backend's own tasks (one executor, one ring), instead of
+/// on a thread of its own. Two busy threads pinned to one CPU are time-sliced by the kernel
+/// scheduler (4 ms ticks here), which put millisecond tails into every system's latency that
+/// no proxy caused; one thread per CPU has none, and no wake-ups between the two either.
+///
+/// # Errors
+/// As [`run_load`].
+pub fn run_load_on(spec: &LoadSpec, host: &Backend) -> Result<LoadReport, String> {
+    run_load_hosted(spec, Some(host))
+}
+
+fn run_load_hosted(spec: &LoadSpec, host: Option<&Backend>) -> Result<LoadReport, String> {
     if spec.cpus.is_empty() {
         return Err("no CPUs for the generator".into());
     }
@@ -176,6 +194,8 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
     let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
     let mut start_txs = Vec::new();
     let mut handles = Vec::new();
+    let (done_tx, done_rx) = mpsc::channel::<Option<LoadReport>>();
+    let mut hosted = 0;
     let mut first_conn = 0;
     for (s, &cpu) in spec.cpus.iter().take(shards).enumerate() {
         let count = spec.connections / shards + usize::from(s < spec.connections % shards);
@@ -188,6 +208,19 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
             count,
         };
         first_conn += count;
+        if let Some(host) = host.filter(|h| h.has_cpu(cpu)) {
+            let done = done_tx.clone();
+            host.spawn_on(
+                cpu,
+                Box::new(move || {
+                    Box::pin(async move {
+                        let _ = done.send(run_shard(shard, ready, start_rx).await);
+                    })
+                }),
+            )?;
+            hosted += 1;
+            continue;
+        }
         let h = spawn_pinned(cpu, &format!("bench-gen-{s}"), move || {
             run_shard(shard, ready, start_rx)
         })
@@ -195,6 +228,7 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
         handles.push(h);
     }
     drop(ready_tx);
+    drop(done_tx);
     let mut failure = None;
     for _ in 0..shards {
         match ready_rx.recv() {
@@ -211,6 +245,17 @@ pub fn run_load(spec: &LoadSpec) -> Result<LoadReport, String> {
     }
     drop(start_txs);
     let mut total = LoadReport::empty(spec.duration);
+    for _ in 0..hosted {
+        match done_rx.recv() {
+            Ok(Some(r)) => total.merge(r),
+            Ok(None) => {}
+            Err(_) => {
+                failure = failure.or(Some(
+                    "a generator shard on a backend thread vanished".into(),
+                ))
+            }
+        }
+    }
     for h in handles {
         match h.join() {
             Ok(Ok(Some(r))) => total.merge(r),
@@ -249,8 +294,14 @@ async fn run_shard(
         }
     }
     let _ = ready.send(Ok(()));
-    // Blocking here is fine: nothing else runs on this shard before the start.
-    let start = start_rx.recv().ok()?;
+    // Wait for the common start without blocking the thread (a backend may share it).
+    let start = loop {
+        match start_rx.try_recv() {
+            Ok(t) => break t,
+            Err(mpsc::TryRecvError::Empty) => sleep(Duration::from_micros(200)).await,
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+        }
+    };
     let h2 = matches!(spec.shape, RequestShape::H2(_));
     let streams = if h2 { spec.streams } else { 1 };
     let slots = spec.connections * streams;

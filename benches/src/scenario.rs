@@ -1,8 +1,10 @@
 //! The comparison runner: one backend, then for each system (direct, hawser, nginx, HAProxy)
 //! the same workload: a closed-loop run for the maximum rate, then open-loop runs at fixed
 //! shares (25/50/75% by default) of the *direct* maximum. Proxies are pinned to the proxy CPUs;
-//! the generator and the backend share the other CPUs. Proxy CPU time per request and RSS come
-//! from /proc. Writes results.json, results.md and latency.svg.
+//! the generator and the backend share the other CPUs, and where a generator shard's CPU has a
+//! backend shard it runs on that shard's thread (one thread and one ring per load CPU: no
+//! scheduler time-slicing between two busy threads on a CPU, no wake-ups between them). Proxy
+//! CPU time per request and RSS come from /proc. Writes results.json, results.md and latency.svg.
 //!
 //! It runs systems one after another (never two proxies at once) and skips, with a note, any
 //! system that is missing or fails to start. With `--protocol thrift` the workload is one framed
@@ -24,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::backend::{BackendSpec, start_backend};
-use crate::load::{LoadReport, LoadSpec, Mode, run_load};
+use crate::load::{LoadReport, LoadSpec, Mode, run_load_on};
 use crate::peers::{self, ProxySetup, System};
 use crate::procstat::{self, allowed_cpus, format_cpu_list, parse_cpu_list};
 use crate::progress::Progress;
@@ -400,7 +402,7 @@ pub fn run(args: &RunArgs, command_line: &str) -> Result<Vec<Record>, String> {
             mode,
             ..base.clone()
         };
-        let r = run_load(&spec);
+        let r = run_load_on(&spec, &backend);
         if let Some(p) = proxy {
             p.pause();
         }
