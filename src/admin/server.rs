@@ -17,9 +17,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// How long the accept thread sleeps when no connection is waiting (it also bounds how long
-/// `stop` takes to be noticed).
-const ACCEPT_IDLE: Duration = Duration::from_millis(20);
+/// How long the accept thread waits in `accept` for a connection before it looks at `stop`
+/// again (it bounds how long `stop` takes to be noticed; a connection is accepted as soon as
+/// it arrives). The thread shares the shards' CPUs, so it should wake rarely when idle.
+const ACCEPT_IDLE: Duration = Duration::from_millis(100);
+/// After an accept error other than "nothing waiting" (EMFILE, ECONNABORTED): the pause before
+/// trying again, rather than spinning.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(20);
 /// Stack of a connection thread: it holds a 16 KiB head buffer and little else.
 const CONN_STACK: usize = 256 * 1024;
 /// After answering, how long to drain unread request bytes so the close is not a reset that
@@ -48,7 +52,10 @@ pub fn spawn_admin_with(
     stop: Arc<AtomicBool>,
     limits: AdminLimits,
 ) -> io::Result<JoinHandle<()>> {
-    listener.set_nonblocking(true)?;
+    // A blocking accept that gives up after ACCEPT_IDLE (Linux applies SO_RCVTIMEO to accept):
+    // connections are taken as they arrive, and an idle admin thread wakes ten times a second.
+    listener.set_nonblocking(false)?;
+    socket2::SockRef::from(&listener).set_read_timeout(Some(ACCEPT_IDLE))?;
     thread::Builder::new()
         .name("hawser-admin".to_owned())
         .spawn(move || accept_loop(&listener, &backend, &stop, limits))
@@ -65,10 +72,10 @@ fn accept_loop(
         let stream = match listener.accept() {
             Ok((stream, _peer)) => stream,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            // WouldBlock when idle; anything else (EMFILE, ECONNABORTED) is retried after a pause
-            // rather than spinning.
+            // The accept timed out (SO_RCVTIMEO): look at `stop`.
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             Err(_) => {
-                thread::sleep(ACCEPT_IDLE);
+                thread::sleep(ACCEPT_ERROR_PAUSE);
                 continue;
             }
         };
