@@ -602,23 +602,32 @@ impl Resolution {
     /// outside are clamped): the first branch whose cumulative probability exceeds `r`.
     /// `None` for other resolutions and for an empty branch.
     pub fn pick(&self, r: f64) -> Option<&Bound> {
+        let i = self.pick_index(r)?;
+        match self {
+            Resolution::Weighted(branches) => branches[i].1.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// [`Resolution::pick`]'s branch: its index in the `Weighted` list, so a caller can keep
+    /// per-branch data beside the resolution. `None` where `pick` is `None`.
+    pub fn pick_index(&self, r: f64) -> Option<usize> {
         let Resolution::Weighted(branches) = self else {
             return None;
         };
         let r = if r.is_nan() { 0.0 } else { r.clamp(0.0, 1.0) };
         let mut acc = 0.0;
-        for (p, b) in branches {
+        let mut chosen = None;
+        for (i, (p, _)) in branches.iter().enumerate() {
             acc += p;
             if r < acc {
-                return b.as_ref();
+                chosen = Some(i);
+                break;
             }
         }
         // Rounding left r at or above the total: the last branch that can be picked.
-        branches
-            .iter()
-            .rev()
-            .find(|(p, _)| *p > 0.0)
-            .and_then(|(_, b)| b.as_ref())
+        let i = chosen.or_else(|| branches.iter().rposition(|(p, _)| *p > 0.0))?;
+        branches[i].1.is_some().then_some(i)
     }
 
     /// The concrete names this resolution can send traffic to, in branch order (a name that

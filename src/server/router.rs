@@ -533,7 +533,7 @@ pub struct Routed {
     /// (shared with the shard's cache: no per-request copy).
     pub target: Rc<Target>,
     /// The residual path, if any.
-    pub residual: Option<String>,
+    pub residual: Option<Rc<str>>,
     /// A replacement request target (`io.l5d.path` with `consume`).
     pub new_target: Option<String>,
     /// The per-request dtab to propagate as `l5d-ctx-dtab`.
@@ -717,6 +717,9 @@ pub struct Router {
 /// `l5d-dst-service` value), both computed once per name and dtab.
 struct CachedRoute {
     resolution: Resolution,
+    /// Per `Weighted` branch: its residual as `l5d-dst-residual` text (none when empty), made
+    /// once here rather than formatted for every request.
+    residuals: Vec<Option<Rc<str>>>,
     service: Rc<str>,
     stats: Rc<ServiceStats>,
     budget: Option<Rc<crate::resilience::RetryBudget>>,
@@ -964,13 +967,28 @@ impl Router {
                         None => self.plan.dtab.clone(),
                     };
                     let service: Rc<str> = path.to_string().into();
+                    let resolution = resolve(&dtab, path, &ShardNamers(&self.namers));
+                    let residuals = match &resolution {
+                        Resolution::Weighted(branches) => branches
+                            .iter()
+                            .map(|(_, b)| {
+                                b.as_ref()
+                                    .filter(|b| !b.residual.is_empty())
+                                    .map(|b| Rc::from(b.residual.to_string()))
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
                     let r = Rc::new(CachedRoute {
-                        resolution: resolve(&dtab, path, &ShardNamers(&self.namers)),
+                        resolution,
+                        residuals,
                         stats: self.stats.service(&service),
                         budget: self.budget_for(&service),
                         service,
                     });
-                    let bytes = r.resolution.heap_bytes() + r.service.len();
+                    let bytes = r.resolution.heap_bytes()
+                        + r.service.len()
+                        + r.residuals.iter().flatten().map(|t| t.len()).sum::<usize>();
                     cache.insert_sized(generation, local_str, path, r.clone(), bytes);
                     r
                 }
@@ -991,10 +1009,14 @@ impl Router {
                 stats: Some(stats.clone()),
             }
         };
-        let bound = match resolution {
-            Resolution::Weighted(_) => resolution
-                .pick(fastrand::f64())
-                .ok_or_else(|| unavailable(None))?,
+        let (bound, residual) = match resolution {
+            Resolution::Weighted(branches) => {
+                let i = resolution
+                    .pick_index(fastrand::f64())
+                    .ok_or_else(|| unavailable(None))?;
+                let bound = branches[i].1.as_ref().ok_or_else(|| unavailable(None))?;
+                (bound, cached.residuals.get(i).cloned().flatten())
+            }
             Resolution::Error(e) => return Err(unavailable(Some(e.to_string()))),
             _ => return Err(unavailable(None)),
         };
@@ -1004,7 +1026,7 @@ impl Router {
             stats,
             budget,
             target,
-            residual: (!bound.residual.is_empty()).then(|| bound.residual.to_string()),
+            residual,
             new_target,
             ctx_dtab: local,
             ctx_deadline: None,
