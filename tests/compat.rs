@@ -67,10 +67,11 @@ fn every_corpus_file_is_understood() {
         }
     }
     // The plain fs/inet HTTP configs load as they are, and so do the perf baseline's two (an
-    // http and an h2 router, each with the io.l5d.prometheus telemeter).
+    // http and an h2 router, each with the io.l5d.prometheus telemeter) and the influxdb
+    // example's two (the io.l5d.influxdb telemeter).
     assert_eq!(
-        clean, 5,
-        "getting-started (docker, local), http-proxy and perf-baseline's h1 and h2 configs load"
+        clean, 7,
+        "getting-started (docker, local), http-proxy, perf-baseline's h1 and h2 and influxdb's two configs load"
     );
 }
 

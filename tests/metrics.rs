@@ -275,3 +275,145 @@ fn open_connections_are_a_gauge() {
         open()
     );
 }
+
+/// A parsed line-protocol line: measurement, tags, fields.
+type Line = (String, Vec<(String, String)>, Vec<(String, f64)>);
+
+/// One line of InfluxDB's line protocol: measurement, tags and fields, unescaped. Panics on a
+/// line that does not follow the protocol (unescaped separators, a field without a value).
+fn parse_line(line: &str) -> Line {
+    // Split on unescaped `sep`, keeping escapes for the next level.
+    fn split(s: &str, sep: char) -> Vec<String> {
+        let mut parts = vec![String::new()];
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                let next = chars.next().expect("a dangling backslash");
+                parts.last_mut().unwrap().push(c);
+                parts.last_mut().unwrap().push(next);
+            } else if c == sep {
+                parts.push(String::new());
+            } else {
+                parts.last_mut().unwrap().push(c);
+            }
+        }
+        parts
+    }
+    fn unescape(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            out.push(if c == '\\' { chars.next().unwrap() } else { c });
+        }
+        out
+    }
+    let sections = split(line, ' ');
+    assert_eq!(sections.len(), 2, "measurement+tags, fields: {line}");
+    let head = split(&sections[0], ',');
+    let tags = head[1..]
+        .iter()
+        .map(|t| {
+            let kv = split(t, '=');
+            assert_eq!(kv.len(), 2, "tag {t} in {line}");
+            (unescape(&kv[0]), unescape(&kv[1]))
+        })
+        .collect();
+    let fields = split(&sections[1], ',')
+        .iter()
+        .map(|f| {
+            let kv = split(f, '=');
+            assert_eq!(kv.len(), 2, "field {f} in {line}");
+            let v: f64 = kv[1]
+                .parse()
+                .unwrap_or_else(|_| panic!("{f}: not a number"));
+            (unescape(&kv[0]), v)
+        })
+        .collect();
+    (unescape(&head[0]), tags, fields)
+}
+
+#[test]
+fn the_influxdb_telemeter_serves_linkerds_lines() {
+    let web = Backend::start("web");
+    let (admin, http, plain_admin) = (free_port(), free_port(), free_port());
+    let yaml = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}
+telemetry:
+- kind: io.l5d.influxdb
+routers:
+- protocol: http
+  label: edge
+  dtab: /svc/web => /$/inet/127.0.0.1/{};
+  servers:
+  - {{ip: 127.0.0.1, port: {http}}}
+",
+        web.port
+    );
+    let _h = Hawser::start(&yaml, admin, 2);
+    for i in 0..5 {
+        assert_eq!(send(http, &format!("/{i}"), Some("web"), &[]).status, 200);
+    }
+    assert_eq!(send(http, "/", Some("nowhere"), &[]).status, 502);
+    let raw =
+        "GET /admin/metrics/influxdb HTTP/1.1\r\nHost: l5d-1:9990\r\nConnection: close\r\n\r\n";
+    let bytes = raw_exchange(admin, raw.as_bytes(), Duration::from_secs(5)).unwrap();
+    let r = parse_responses(&bytes).into_iter().next().unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/plain"))
+    );
+    let lines: Vec<_> = r.body_str().lines().map(parse_line).collect();
+    let find = |m: &str, tag: (&str, &str)| {
+        lines
+            .iter()
+            .find(|(name, tags, _)| name == m && tags.iter().any(|(k, v)| k == tag.0 && v == tag.1))
+            .unwrap_or_else(|| panic!("no {m} line with {tag:?} in\n{}", r.body_str()))
+    };
+    let field = |line: &Line, f: &str| {
+        line.2
+            .iter()
+            .find(|(k, _)| k == f)
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| panic!("no field {f} in {line:?}"))
+    };
+    // Every line carries the poll's Host, and the service line the router and name.
+    assert!(
+        lines
+            .iter()
+            .all(|(_, tags, _)| tags.contains(&("host".into(), "l5d-1:9990".into())))
+    );
+    let web_line = find("rt:service", ("service", "/svc/web"));
+    assert!(web_line.1.contains(&("rt".into(), "edge".into())));
+    assert_eq!(field(web_line, "requests"), 5.0);
+    assert_eq!(field(web_line, "success"), 5.0);
+    assert_eq!(field(web_line, "failures"), 0.0);
+    assert_eq!(field(web_line, "request_latency_ms_count"), 5.0);
+    assert!(field(web_line, "request_latency_ms_p99") > 0.0);
+    let nowhere = find("rt:service", ("service", "/svc/nowhere"));
+    assert_eq!(field(nowhere, "failures"), 1.0);
+    assert_eq!(field(nowhere, "proxy_errors"), 1.0);
+    let client = find(
+        "rt:client",
+        ("client", &format!("/$/inet/127.0.0.1/{}", web.port)),
+    );
+    assert_eq!(field(client, "requests"), 5.0);
+    let server = find("rt:server", ("rt", "edge"));
+    assert!(field(server, "connects") >= 6.0);
+    assert!(
+        field(
+            find("process", ("host", "l5d-1:9990")),
+            "resident_memory_bytes"
+        ) > 1e6
+    );
+
+    // Without the telemeter the path is not served.
+    let plain = format!(
+        "admin: {{ip: 127.0.0.1, port: {plain_admin}}}\nrouters:\n- protocol: http\n  dtab: /svc => /$/nil;\n  servers:\n  - {{ip: 127.0.0.1, port: {}}}\n",
+        free_port()
+    );
+    let _p = Hawser::start(&plain, plain_admin, 1);
+    let r = get(plain_admin, "/admin/metrics/influxdb").unwrap();
+    assert_eq!(r.status, 404);
+    assert!(r.body_str().contains("io.l5d.influxdb"), "{}", r.body_str());
+}

@@ -21,6 +21,8 @@ pub(crate) struct Request {
     pub query: Option<String>,
     /// The `Content-Type` header value, if any.
     pub content_type: Option<String>,
+    /// The `Host` header value, if any (what the InfluxDB lines are tagged with).
+    pub host: Option<String>,
     /// The body (empty without Content-Length).
     pub body: Vec<u8>,
 }
@@ -85,6 +87,16 @@ impl Response {
             status,
             content_type: "application/json",
             body,
+            allow: None,
+        }
+    }
+
+    /// Metrics in InfluxDB's line protocol.
+    pub(crate) fn influx(body: String) -> Self {
+        Self {
+            status: 200,
+            content_type: crate::telemetry::influx::CONTENT_TYPE,
+            body: body.into_bytes(),
             allow: None,
         }
     }
@@ -157,6 +169,7 @@ struct Head {
     method: String,
     target: String,
     content_type: Option<String>,
+    host: Option<String>,
     content_length: Option<usize>,
     transfer_encoding: bool,
 }
@@ -176,6 +189,7 @@ fn parse_head(buf: &[u8], limits: &AdminLimits) -> Result<Option<(Head, usize)>,
         method: req.method.unwrap_or("").to_owned(),
         target: req.path.unwrap_or("").to_owned(),
         content_type: None,
+        host: None,
         content_length: None,
         transfer_encoding: false,
     };
@@ -195,6 +209,8 @@ fn parse_head(buf: &[u8], limits: &AdminLimits) -> Result<Option<(Head, usize)>,
             head.transfer_encoding = true;
         } else if field.name.eq_ignore_ascii_case("content-type") {
             head.content_type = Some(String::from_utf8_lossy(field.value).trim().to_owned());
+        } else if field.name.eq_ignore_ascii_case("host") {
+            head.host = Some(String::from_utf8_lossy(field.value).trim().to_owned());
         }
     }
     Ok(Some((head, len)))
@@ -242,6 +258,7 @@ pub(crate) fn read_request(
         path,
         query,
         content_type: head.content_type,
+        host: head.host,
         body,
     })
 }

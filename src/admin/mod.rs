@@ -50,6 +50,12 @@ pub trait AdminBackend: Send + Sync + 'static {
         None
     }
 
+    /// Every metric in InfluxDB's line protocol, tagged `host=<host>`, when the
+    /// `io.l5d.influxdb` telemeter is configured (`None` otherwise: the path is a 404).
+    fn influxdb(&self, _host: &str) -> Option<String> {
+        None
+    }
+
     /// Asks for a graceful shutdown. Called after the response to `POST /admin/shutdown` is
     /// written; it should return promptly.
     fn shutdown(&self);

@@ -5,7 +5,8 @@
 //! `path` (or `n`), `dtab` (or `d`, default empty) and `namespace` (or `router`: the router
 //! label; absent means the backend's default). Like linkerd it also takes a POST with a JSON body
 //! `{"namespace": ..., "dtab": ..., "path": ...}`. `/metrics` (and the backend's
-//! [`AdminBackend::metrics_path`]) answers the metrics. Not here yet: `/admin/metrics.json` and
+//! [`AdminBackend::metrics_path`]) answers the metrics; `/admin/metrics/influxdb` answers them
+//! in InfluxDB's line protocol when the `io.l5d.influxdb` telemeter is configured. Not here yet: `/admin/metrics.json` and
 //! the dashboard (404).
 
 use super::AdminBackend;
@@ -37,6 +38,16 @@ pub(crate) fn route(req: &Request, backend: &dyn AdminBackend) -> (Response, Aft
         return (response, After::Nothing);
     }
     let response = match path {
+        crate::telemetry::influx::PATH if readable => {
+            match backend.influxdb(req.host.as_deref().unwrap_or("")) {
+                Some(body) => Response::influx(body),
+                None => Response::error(
+                    404,
+                    "no InfluxDB metrics here: add `- kind: io.l5d.influxdb` under `telemetry:`",
+                ),
+            }
+        }
+        crate::telemetry::influx::PATH => Response::method_not_allowed("GET, HEAD"),
         "/admin/ping" if readable => Response::text(200, "pong"),
         "/admin/ping" => Response::method_not_allowed("GET, HEAD"),
         "/delegator.json" if readable => delegate_get(req, backend),
@@ -140,6 +151,7 @@ mod tests {
             path,
             query,
             content_type: None,
+            host: None,
             body: Vec::new(),
         }
     }

@@ -241,6 +241,7 @@ pub(crate) const BACKOFF_JITTERED: Keys = &[("kind", S), ("minMs", S), ("maxMs",
 
 pub(crate) const TELEMETER_PROMETHEUS: Keys =
     &[("kind", S), ("path", S), ("prefix", S), ("experimental", I)];
+pub(crate) const TELEMETER_INFLUXDB: Keys = &[("kind", S), ("experimental", I)];
 
 pub(crate) const INTERPRETER: Keys = &[("kind", S), ("transformers", U)];
 
@@ -369,6 +370,7 @@ mod tests {
             BACKOFF_JITTERED,
             INTERPRETER,
             TELEMETER_PROMETHEUS,
+            TELEMETER_INFLUXDB,
         ];
         for t in tables {
             for (i, (k, _)) in t.iter().enumerate() {

@@ -25,6 +25,9 @@ pub struct Config {
     /// `telemetry: [{kind: io.l5d.prometheus}]`: `None` when absent (the admin server still
     /// serves `/metrics`).
     pub prometheus: Option<PrometheusConfig>,
+    /// `telemetry: [{kind: io.l5d.influxdb}]`: serve the metrics in InfluxDB's line protocol at
+    /// `/admin/metrics/influxdb`, as linkerd does.
+    pub influxdb: bool,
     /// The files the config was read from: the base config, then each profile layered over it
     /// (`--profile`), indexed by [`Position::source`]. Not serialised.
     #[serde(skip)]

@@ -32,6 +32,7 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         routers: Vec::new(),
         runtime: RuntimeConfig::default(),
         prometheus: None,
+        influxdb: false,
         sources: ctx.file_names(),
     };
     let Some(root) = root.filter(|r| !r.is_null()) else {
@@ -86,7 +87,7 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         ctx.keys(&e.value, "usage", &[schema::USAGE], true);
     }
     if let Some(e) = fields.get("telemetry") {
-        config.prometheus = telemetry(ctx, &e.value);
+        (config.prometheus, config.influxdb) = telemetry(ctx, &e.value);
     }
     if let Some(e) = fields.get("tracers") {
         kind_list(ctx, &e.value, "tracers", "tracer", kinds::TRACERS);
@@ -291,15 +292,29 @@ fn namer_prefix(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Spanned<St
 
 /// A list of `kind:` objects none of which hawser supports (telemeters, tracers): each is
 /// reported at its kind.
-/// `telemetry:`: `io.l5d.prometheus` is supported (one of it); other telemeters are reported.
-fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> Option<PrometheusConfig> {
-    let items = ctx.list(node, "telemetry")?;
+/// `telemetry:`: `io.l5d.prometheus` (one of it) and `io.l5d.influxdb` are supported; other
+/// telemeters are reported.
+fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> (Option<PrometheusConfig>, bool) {
+    let Some(items) = ctx.list(node, "telemetry") else {
+        return (None, false);
+    };
     let mut out: Option<(PrometheusConfig, Position)> = None;
+    let mut influxdb = false;
     for (i, item) in items.iter().enumerate() {
         let p = index("telemetry", i);
         let Some((kind, pos)) = ctx.kind(item, &p, "telemeter") else {
             continue;
         };
+        if kind == "io.l5d.influxdb" {
+            // It has no settings of its own; a second one changes nothing.
+            if ctx
+                .keys(item, &p, &[schema::TELEMETER_INFLUXDB], true)
+                .is_some()
+            {
+                influxdb = true;
+            }
+            continue;
+        }
         if kind != "io.l5d.prometheus" {
             ctx.unsupported_kind_of(kind, pos, &p, "telemeter", kinds::TELEMETERS);
             continue;
@@ -343,7 +358,7 @@ fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> Option<PrometheusConfig> {
         }
         out = Some((prom, pos));
     }
-    out.map(|(p, _)| p)
+    (out.map(|(p, _)| p), influxdb)
 }
 
 fn kind_list(ctx: &mut Ctx<'_>, node: &Node, path: &str, section: &str, known: &[&str]) {

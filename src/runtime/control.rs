@@ -334,10 +334,10 @@ impl ControlState {
             None => n.push(update),
         }
     }
-}
 
-impl AdminBackend for ControlState {
-    fn metrics(&self, prefix: &str) -> String {
+    /// Every shard's counters, merged (a shard that does not answer within [`SCRAPE_WAIT`]
+    /// is left out: `hawser_shards_answered` says so).
+    fn gather(&self) -> crate::telemetry::Merged {
         let labels = self.routers.iter().map(|r| r.label.clone());
         let mut merged = crate::telemetry::Merged::new(labels, self.shards.len());
         let (tx, rx) = unbounded();
@@ -354,7 +354,19 @@ impl AdminBackend for ControlState {
                 Err(_) => break,
             }
         }
-        crate::telemetry::render(merged, prefix)
+        merged
+    }
+}
+
+impl AdminBackend for ControlState {
+    fn metrics(&self, prefix: &str) -> String {
+        crate::telemetry::render(self.gather(), prefix)
+    }
+
+    fn influxdb(&self, host: &str) -> Option<String> {
+        self.config
+            .influxdb
+            .then(|| crate::telemetry::render_influx(&self.gather(), host))
     }
 
     fn metrics_path(&self) -> Option<(&str, &str)> {

@@ -86,7 +86,7 @@ fn entry<T: Default>(list: &mut Vec<(String, T)>, name: String) -> &mut T {
     &mut list[i].1
 }
 
-fn add_service(into: &mut ServiceSnap, from: &ServiceSnap) {
+pub(crate) fn add_service(into: &mut ServiceSnap, from: &ServiceSnap) {
     add_all(&mut into.by_class, &from.by_class);
     into.proxy_errors += from.proxy_errors;
     into.retries += from.retries;
@@ -343,14 +343,14 @@ impl Collector for Process {
     }
 }
 
-struct ProcessStats {
-    cpu_seconds: f64,
-    rss_bytes: u64,
-    open_fds: u64,
-    start_time: f64,
+pub(crate) struct ProcessStats {
+    pub(crate) cpu_seconds: f64,
+    pub(crate) rss_bytes: u64,
+    pub(crate) open_fds: u64,
+    pub(crate) start_time: f64,
 }
 
-fn process_stats() -> Option<ProcessStats> {
+pub(crate) fn process_stats() -> Option<ProcessStats> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name, which is in parentheses and may contain spaces.
     let rest = stat.get(stat.rfind(')')? + 2..)?;
