@@ -162,3 +162,30 @@ fn five_failures_in_a_row_take_an_endpoint_out_of_rotation() {
     }
     assert!(backend_count(bad.port) - before > 10);
 }
+
+#[test]
+fn a_success_rate_below_the_required_one_takes_an_endpoint_out_of_rotation() {
+    // io.l5d.successRate over a window of 4 requests: the always-failing endpoint's rate is 0,
+    // and it is marked dead on its 4th request (never before `requests` requests).
+    let bad = Backend::start_status("bad", 503);
+    let good = Backend::start("good");
+    let disco = temp_dir("disco");
+    write_service(
+        &disco,
+        "web",
+        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
+    );
+    let (admin, port) = (free_port(), free_port());
+    let extra = "  client:\n    failureAccrual:\n      kind: io.l5d.successRate\n      successRate: 0.9\n      requests: 4\n      backoff: {kind: constant, ms: 60000}\n";
+    let _h = Hawser::start(&fs_config(admin, port, &disco, extra), admin, 1);
+    let statuses: Vec<u16> = (0..40)
+        .map(|i| send(port, &format!("/{i}"), Some("web"), &[]).status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 503).count(),
+        4,
+        "{statuses:?}"
+    );
+    assert_eq!(backend_count(bad.port), 4);
+    assert_eq!(backend_count(good.port), 36);
+}

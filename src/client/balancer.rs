@@ -12,11 +12,13 @@
 //! weight of 0 takes an endpoint out of rotation (if every weight is 0 the
 //! set is treated as unweighted rather than refusing all traffic).
 //!
-//! Failure accrual (linkerd's `io.l5d.consecutiveFailures`): an endpoint that failed that many
-//! requests in a row is marked dead for a backoff; picks avoid dead endpoints (a few more
-//! draws, Finagle's `maxEffort`) unless every draw lands on one. After the backoff the endpoint
-//! is on probation: one more failure marks it dead again for the next, longer backoff; a
-//! success revives it.
+//! Failure accrual (linkerd's `io.l5d.consecutiveFailures` and `io.l5d.successRate`): an
+//! endpoint that failed that many requests in a row, or whose success rate (an exponentially
+//! weighted moving average over a window of requests, as Finagle's) a failure takes below the
+//! required one, is marked dead for a backoff; picks avoid dead endpoints (a few more draws,
+//! Finagle's `maxEffort`) unless every draw lands on one. After the backoff the endpoint is on
+//! probation: one more failure marks it dead again for the next, longer backoff; a success
+//! revives it (and starts its success rate afresh).
 //!
 //! The other linkerd balancers (ewma, aperture, heap, roundRobin) are not in
 //! this release; config names them as unsupported.
@@ -37,18 +39,36 @@ pub struct Endpoint {
     /// Where requests go.
     pub addr: SocketAddr,
     outstanding: Cell<u32>,
+    /// Consecutive failures, or (success rate) requests since the endpoint was (re)vived.
     consecutive_failures: Cell<u32>,
+    /// Success rate: the moving average (1 success, 0 failure).
+    success_rate: Cell<f64>,
     dead_until: Cell<Option<Instant>>,
     last_backoff: Cell<Option<Duration>>,
 }
 
-/// `failureAccrual: {kind: io.l5d.consecutiveFailures}`.
+/// `failureAccrual:`: when to mark an endpoint dead, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Accrual {
-    /// `failures` (default 5).
-    pub failures: u32,
+    /// When.
+    pub policy: AccrualPolicy,
     /// `backoff` (default jittered 5 s to 300 s).
     pub backoff: Backoff,
+}
+
+/// The failure accrual kinds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AccrualPolicy {
+    /// `io.l5d.consecutiveFailures`: this many failures in a row (default 5).
+    ConsecutiveFailures(u32),
+    /// `io.l5d.successRate`: a failure that leaves the moving average over `window` requests
+    /// below `rate`, once `window` requests were seen since the endpoint was (re)vived.
+    SuccessRate {
+        /// `successRate`.
+        rate: f64,
+        /// `requests`.
+        window: u32,
+    },
 }
 
 impl Endpoint {
@@ -58,6 +78,7 @@ impl Endpoint {
             addr,
             outstanding: Cell::new(0),
             consecutive_failures: Cell::new(0),
+            success_rate: Cell::new(1.0),
             dead_until: Cell::new(None),
             last_backoff: Cell::new(None),
         })
@@ -76,21 +97,52 @@ impl Endpoint {
     /// Counts a request's outcome for failure accrual (`None`: accrual is off).
     pub fn record(&self, ok: bool, accrual: Option<&Accrual>, now: Instant) {
         let Some(policy) = accrual else { return };
-        if ok {
-            self.consecutive_failures.set(0);
-            self.dead_until.set(None);
-            self.last_backoff.set(None);
-            return;
-        }
-        let n = self.consecutive_failures.get().saturating_add(1);
-        self.consecutive_failures.set(n);
-        if n >= policy.failures.max(1) && !self.is_dead(now) {
+        let mark = match policy.policy {
+            AccrualPolicy::ConsecutiveFailures(failures) => {
+                if ok {
+                    self.revive();
+                    return;
+                }
+                let n = self.consecutive_failures.get().saturating_add(1);
+                self.consecutive_failures.set(n);
+                n >= failures.max(1)
+            }
+            AccrualPolicy::SuccessRate { rate, window } => {
+                if ok && self.last_backoff.get().is_some() {
+                    // A success after being marked dead: the probe worked.
+                    self.revive();
+                    return;
+                }
+                let n = self.consecutive_failures.get().saturating_add(1);
+                self.consecutive_failures.set(n);
+                let sample = if ok { 1.0 } else { 0.0 };
+                let sr = if n == 1 {
+                    sample
+                } else {
+                    // Finagle's Ema with one step per request: the old average keeps the
+                    // weight e^(-1/window).
+                    let w = (-1.0 / f64::from(window.max(1))).exp();
+                    sample * (1.0 - w) + self.success_rate.get() * w
+                };
+                self.success_rate.set(sr);
+                !ok && n >= window.max(1) && sr < rate
+            }
+        };
+        if mark && !self.is_dead(now) {
             let wait = policy
                 .backoff
                 .next(self.last_backoff.get(), fastrand::f64());
             self.last_backoff.set(Some(wait));
             self.dead_until.set(Some(now + wait));
         }
+    }
+
+    /// Back to health: counts and the backoff sequence start afresh.
+    fn revive(&self) {
+        self.consecutive_failures.set(0);
+        self.success_rate.set(1.0);
+        self.dead_until.set(None);
+        self.last_backoff.set(None);
     }
 }
 
@@ -330,7 +382,7 @@ mod tests {
     fn consecutive_failures_mark_an_endpoint_dead_until_its_backoff_ends() {
         let s = set(2);
         let policy = Accrual {
-            failures: 3,
+            policy: AccrualPolicy::ConsecutiveFailures(3),
             backoff: Backoff::Constant(Duration::from_secs(5)),
         };
         let now = Instant::now();
@@ -363,10 +415,58 @@ mod tests {
     }
 
     #[test]
+    fn a_success_rate_below_the_required_one_marks_an_endpoint_dead() {
+        let policy = Accrual {
+            policy: AccrualPolicy::SuccessRate {
+                rate: 0.9,
+                window: 10,
+            },
+            backoff: Backoff::Constant(Duration::from_secs(5)),
+        };
+        let now = Instant::now();
+        let s = set(2);
+        let e = &s.endpoints()[0];
+        // Fewer than `window` requests: never dead, however bad.
+        for _ in 0..9 {
+            e.record(false, Some(&policy), now);
+        }
+        assert!(!e.is_dead(now), "9 requests of a window of 10");
+        e.record(false, Some(&policy), now);
+        assert!(e.is_dead(now), "the 10th, a failure, with the rate at 0");
+        // Probation after the backoff: a success revives it and starts the average afresh.
+        let later = now + Duration::from_secs(6);
+        e.record(true, Some(&policy), later);
+        assert!(!e.is_dead(later));
+        // One failure in ten at a steady rate: the average stays near 0.9..1, above 0.8...
+        let lenient = Accrual {
+            policy: AccrualPolicy::SuccessRate {
+                rate: 0.8,
+                window: 10,
+            },
+            ..policy
+        };
+        let f = &s.endpoints()[1];
+        // (its low point, just after each failure, settles at (w - w^10) / (1 - w^10) = 0.849
+        // for w = e^(-1/10)), ending on nine successes (0.94)...
+        for i in 0..199 {
+            f.record(i % 10 != 9, Some(&lenient), now);
+            assert!(!f.is_dead(now), "request {i}");
+        }
+        // ...while failures in a row push it below: 0.85 after the first, 0.77 after the second.
+        let mut n = 0;
+        while !f.is_dead(now) {
+            f.record(false, Some(&lenient), now);
+            n += 1;
+            assert!(n < 10, "still alive after {n} failures in a row");
+        }
+        assert_eq!(n, 2);
+    }
+
+    #[test]
     fn when_every_endpoint_is_dead_picks_still_happen() {
         let s = set(2);
         let policy = Accrual {
-            failures: 1,
+            policy: AccrualPolicy::ConsecutiveFailures(1),
             backoff: Backoff::Constant(Duration::from_secs(60)),
         };
         let now = Instant::now();

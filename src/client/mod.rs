@@ -7,5 +7,5 @@
 mod balancer;
 mod pool;
 
-pub use balancer::{Accrual, Endpoint, EndpointSet, InFlight};
+pub use balancer::{Accrual, AccrualPolicy, Endpoint, EndpointSet, InFlight};
 pub use pool::{Pool, PoolSettings, Upstream};

@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    AccrualConfig, BackoffConfig, BudgetConfig, ByteSize, ClientConfig, H2Settings,
-    IdentifierConfig, PoolConfig, Protocol, RetriesConfig, RouterConfig, ServerConfig,
+    AccrualConfig, AccrualPolicyConfig, BackoffConfig, BudgetConfig, ByteSize, ClientConfig,
+    H2Settings, IdentifierConfig, PoolConfig, Protocol, RetriesConfig, RouterConfig, ServerConfig,
     ServiceConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
@@ -613,7 +613,8 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
                             && let Some(n) =
                                 ctx.int(&e.value, &child(&p, "failures"), 1..=1_000_000)
                         {
-                            acc.failures = n as u32;
+                            acc.policy =
+                                AccrualPolicyConfig::ConsecutiveFailures { failures: n as u32 };
                         }
                         if let Some(e) = a.get("backoff")
                             && let Some(b) = backoff(ctx, &e.value, &child(&p, "backoff"))
@@ -621,6 +622,41 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
                             acc.backoff = b;
                         }
                         c.failure_accrual = Some(acc);
+                    }
+                }
+                "io.l5d.successRate" => {
+                    if let Some(a) = ctx.keys(&e.value, &p, &[schema::ACCRUAL_SUCCESS_RATE], true) {
+                        // Both are required in linkerd (its config has no defaults for them).
+                        let rate = match a.get("successRate") {
+                            Some(e) => ctx.number(&e.value, &child(&p, "successRate"), 0.0, 1.0),
+                            None => {
+                                let msg = format!("`{p}` needs `successRate` (0 to 1)");
+                                ctx.error(pos, &p, msg);
+                                None
+                            }
+                        };
+                        let requests = match a.get("requests") {
+                            Some(e) => ctx.int(&e.value, &child(&p, "requests"), 1..=1_000_000),
+                            None => {
+                                let msg =
+                                    format!("`{p}` needs `requests` (the window, in requests)");
+                                ctx.error(pos, &p, msg);
+                                None
+                            }
+                        };
+                        let mut acc = AccrualConfig::default();
+                        if let Some(e) = a.get("backoff")
+                            && let Some(b) = backoff(ctx, &e.value, &child(&p, "backoff"))
+                        {
+                            acc.backoff = b;
+                        }
+                        if let (Some(rate), Some(requests)) = (rate, requests) {
+                            acc.policy = AccrualPolicyConfig::SuccessRate {
+                                success_rate: rate,
+                                requests: requests as u32,
+                            };
+                            c.failure_accrual = Some(acc);
+                        }
                     }
                 }
                 other => {

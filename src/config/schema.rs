@@ -236,6 +236,12 @@ pub(crate) const RETRY_BUDGET: Keys = &[
     ("ttlSecs", S),
 ];
 pub(crate) const ACCRUAL_CONSECUTIVE: Keys = &[("kind", S), ("failures", S), ("backoff", S)];
+pub(crate) const ACCRUAL_SUCCESS_RATE: Keys = &[
+    ("kind", S),
+    ("successRate", S),
+    ("requests", S),
+    ("backoff", S),
+];
 pub(crate) const BACKOFF_CONSTANT: Keys = &[("kind", S), ("ms", S)];
 pub(crate) const BACKOFF_JITTERED: Keys = &[("kind", S), ("minMs", S), ("maxMs", S)];
 
@@ -366,6 +372,7 @@ mod tests {
             RETRIES,
             RETRY_BUDGET,
             ACCRUAL_CONSECUTIVE,
+            ACCRUAL_SUCCESS_RATE,
             BACKOFF_CONSTANT,
             BACKOFF_JITTERED,
             INTERPRETER,

@@ -635,7 +635,7 @@ fn failure_accrual_defaults_to_linkerds_and_can_be_set_or_turned_off() {
     assert_eq!(
         c.routers[0].client.failure_accrual,
         Some(AccrualConfig {
-            failures: 3,
+            policy: AccrualPolicyConfig::ConsecutiveFailures { failures: 3 },
             backoff: BackoffConfig::Constant { ms: 1000 }
         })
     );
@@ -643,8 +643,33 @@ fn failure_accrual_defaults_to_linkerds_and_can_be_set_or_turned_off() {
         "{MINIMAL}  client:\n    failureAccrual: {{kind: none}}\n"
     ));
     assert_eq!(c.routers[0].client.failure_accrual, None);
-    let (line, _, sev, _) = one(&format!(
+    // io.l5d.successRate, with linkerd's keys; both of its numbers are required.
+    let c = load(&format!(
+        "{MINIMAL}  client:\n    failureAccrual:\n      kind: io.l5d.successRate\n      successRate: 0.9\n      requests: 20\n      backoff: {{kind: constant, ms: 10000}}\n"
+    ));
+    assert_eq!(
+        c.routers[0].client.failure_accrual,
+        Some(AccrualConfig {
+            policy: AccrualPolicyConfig::SuccessRate {
+                success_rate: 0.9,
+                requests: 20
+            },
+            backoff: BackoffConfig::Constant { ms: 10000 }
+        })
+    );
+    let (line, _, sev, msg) = one(&format!(
         "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRate, successRate: 0.9}}\n"
+    ));
+    assert_eq!((line, sev), (6, Severity::Error));
+    assert!(msg.contains("needs `requests`"), "{msg}");
+    let (line, _, sev, msg) = one(&format!(
+        "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRate, successRate: 1.5, requests: 5}}\n"
+    ));
+    assert_eq!((line, sev), (6, Severity::Error));
+    assert!(msg.contains("successRate"), "{msg}");
+    // The windowed variant is still reported as not supported yet.
+    let (line, _, sev, _) = one(&format!(
+        "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRateWindowed, successRate: 0.9, window: 30}}\n"
     ));
     assert_eq!((line, sev), (6, Severity::Unsupported));
 }

@@ -297,19 +297,43 @@ pub struct ClientConfig {
     pub failure_accrual: Option<AccrualConfig>,
 }
 
-/// `failureAccrual: {kind: io.l5d.consecutiveFailures}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// `failureAccrual:` (`io.l5d.consecutiveFailures`, linkerd's default, or `io.l5d.successRate`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AccrualConfig {
-    /// `failures` (default 5).
-    pub failures: u32,
+    /// The `kind` and its settings.
+    #[serde(flatten)]
+    pub policy: AccrualPolicyConfig,
     /// `backoff` (default jittered, 5,000 to 300,000 ms).
     pub backoff: BackoffConfig,
+}
+
+/// When an endpoint is marked dead.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind")]
+pub enum AccrualPolicyConfig {
+    /// `io.l5d.consecutiveFailures`: after `failures` (default 5) failures in a row.
+    #[serde(rename = "io.l5d.consecutiveFailures")]
+    ConsecutiveFailures {
+        /// `failures`.
+        failures: u32,
+    },
+    /// `io.l5d.successRate`: when a failure brings the success rate, an exponentially
+    /// weighted moving average over `requests` requests, below `successRate` (both required,
+    /// as in linkerd); never before `requests` requests since the endpoint was (re)vived.
+    #[serde(rename = "io.l5d.successRate")]
+    SuccessRate {
+        /// `successRate`, in [0, 1].
+        #[serde(rename = "successRate")]
+        success_rate: f64,
+        /// `requests`, at least 1.
+        requests: u32,
+    },
 }
 
 impl Default for AccrualConfig {
     fn default() -> Self {
         Self {
-            failures: 5,
+            policy: AccrualPolicyConfig::ConsecutiveFailures { failures: 5 },
             backoff: BackoffConfig::Jittered {
                 min_ms: 5_000,
                 max_ms: 300_000,

@@ -203,7 +203,18 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 .failure_accrual
                 .as_ref()
                 .map(|a| crate::client::Accrual {
-                    failures: a.failures,
+                    policy: match a.policy {
+                        crate::config::AccrualPolicyConfig::ConsecutiveFailures { failures } => {
+                            crate::client::AccrualPolicy::ConsecutiveFailures(failures)
+                        }
+                        crate::config::AccrualPolicyConfig::SuccessRate {
+                            success_rate,
+                            requests,
+                        } => crate::client::AccrualPolicy::SuccessRate {
+                            rate: success_rate,
+                            window: requests,
+                        },
+                    },
                     backoff: backoff_of(&a.backoff),
                 }),
             classifier: crate::resilience::Classifier::from_kind(&r.service.response_classifier)
