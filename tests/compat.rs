@@ -67,11 +67,12 @@ fn every_corpus_file_is_understood() {
         }
     }
     // The plain fs/inet HTTP configs load as they are, and so do the perf baseline's two (an
-    // http and an h2 router, each with the io.l5d.prometheus telemeter) and the influxdb
-    // example's two (the io.l5d.influxdb telemeter).
+    // http and an h2 router, each with the io.l5d.prometheus telemeter), the influxdb
+    // example's two (the io.l5d.influxdb telemeter) and the failure-accrual example
+    // (io.l5d.successRate accrual, io.l5d.recentRequests).
     assert_eq!(
-        clean, 7,
-        "getting-started (docker, local), http-proxy, perf-baseline's h1 and h2 and influxdb's two configs load"
+        clean, 8,
+        "getting-started (docker, local), http-proxy, perf-baseline's h1 and h2, influxdb's two and failure-accrual configs load"
     );
 }
 

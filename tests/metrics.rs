@@ -417,3 +417,81 @@ routers:
     assert_eq!(r.status, 404);
     assert!(r.body_str().contains("io.l5d.influxdb"), "{}", r.body_str());
 }
+
+#[test]
+fn recent_requests_are_sampled_and_shown_newest_first() {
+    let web = Backend::start("web");
+    let (admin, http) = (free_port(), free_port());
+    let yaml = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}
+telemetry:
+- kind: io.l5d.recentRequests
+  sampleRate: 1.0
+  capacity: 3
+routers:
+- protocol: http
+  label: edge
+  dtab: /svc/web => /$/inet/127.0.0.1/{};
+  servers:
+  - {{ip: 127.0.0.1, port: {http}}}
+",
+        web.port
+    );
+    let _h = Hawser::start(&yaml, admin, 2);
+    for i in 0..5 {
+        assert_eq!(send(http, &format!("/{i}"), Some("web"), &[]).status, 200);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let r = get(admin, "/requests.json").unwrap();
+    assert_eq!(r.status, 200);
+    let rows: Value = serde_json::from_str(&r.body_str()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "the capacity, over both shards: {rows:?}");
+    let stamps: Vec<&str> = rows
+        .iter()
+        .map(|r| r["timestamp"].as_str().unwrap())
+        .collect();
+    let mut sorted = stamps.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(stamps, sorted, "newest first");
+    for row in rows {
+        assert_eq!(row["router"], "edge");
+        assert_eq!(row["logicalName"], "/svc/web");
+        assert_eq!(
+            row["concreteName"],
+            format!("/$/inet/127.0.0.1/{}", web.port)
+        );
+        assert_eq!(row["destination"], format!("127.0.0.1:{}", web.port));
+        assert_eq!(row["server"], format!("127.0.0.1:{http}"));
+        assert!(row["source"].as_str().unwrap().starts_with("127.0.0.1:"));
+    }
+    let page = get(admin, "/requests").unwrap();
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    assert!(page.body_str().contains("Recent Requests"));
+    assert_eq!(page.body_str().matches("<tr><td>").count(), 3);
+
+    // sampleRate 0 keeps nothing; without the telemeter the pages are not there.
+    let (admin0, http0) = (free_port(), free_port());
+    let none = yaml
+        .replace(&format!("port: {admin}"), &format!("port: {admin0}"))
+        .replace(&format!("port: {http}"), &format!("port: {http0}"))
+        .replace("sampleRate: 1.0", "sampleRate: 0");
+    let _h0 = Hawser::start(&none, admin0, 1);
+    assert_eq!(send(http0, "/", Some("web"), &[]).status, 200);
+    assert_eq!(
+        get(admin0, "/requests.json").unwrap().body_str().trim(),
+        "[]"
+    );
+    let (admin1, http1) = (free_port(), free_port());
+    let off = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin1}}}\nrouters:\n- protocol: http\n  dtab: /svc => /$/nil;\n  servers:\n  - {{ip: 127.0.0.1, port: {http1}}}\n"
+    );
+    let _h1 = Hawser::start(&off, admin1, 1);
+    let r = get(admin1, "/requests").unwrap();
+    assert_eq!(r.status, 404);
+    assert!(r.body_str().contains("io.l5d.recentRequests"));
+}

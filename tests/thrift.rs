@@ -81,6 +81,29 @@ fn sequential_calls_reuse_one_pooled_upstream_connection() {
 }
 
 #[test]
+fn recent_requests_show_thrift_calls() {
+    let alpha = ThriftPeer::start("alpha");
+    let telemetry = "telemetry:\n- kind: io.l5d.recentRequests\n  sampleRate: 1.0\n  capacity: 4\n";
+    let proxy = Proxy::start(&to("/svc", &alpha), "", telemetry, 1);
+    let mut c = proxy.client();
+    for i in 0..6 {
+        let r = c.step(call("ping", i, None));
+        assert_eq!(r["kind"], "reply", "{r}");
+    }
+    let r = get(proxy.hawser.admin, "/requests.json").unwrap();
+    assert_eq!(r.status, 200);
+    let rows: serde_json::Value = serde_json::from_str(&r.body_str()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for row in rows {
+        assert_eq!(row["router"], "thrift");
+        assert_eq!(row["logicalName"], "/svc");
+        assert_eq!(row["destination"], format!("127.0.0.1:{}", alpha.port));
+        assert_eq!(row["server"], format!("127.0.0.1:{}", proxy.port));
+    }
+}
+
+#[test]
 fn method_in_dst_routes_each_method_to_its_backend() {
     let (alpha, beta) = (ThriftPeer::start("alpha"), ThriftPeer::start("beta"));
     let dtab = format!(

@@ -91,6 +91,16 @@ impl Response {
         }
     }
 
+    /// An HTML page.
+    pub(crate) fn html(body: String) -> Self {
+        Self {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: body.into_bytes(),
+            allow: None,
+        }
+    }
+
     /// Metrics in InfluxDB's line protocol.
     pub(crate) fn influx(body: String) -> Self {
         Self {

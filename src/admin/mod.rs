@@ -56,6 +56,12 @@ pub trait AdminBackend: Send + Sync + 'static {
         None
     }
 
+    /// The sampled recent requests (router label and request), newest first, at most the
+    /// telemeter's capacity, when `io.l5d.recentRequests` is configured (`None` otherwise).
+    fn recent_requests(&self) -> Option<Vec<(String, crate::telemetry::RecentRequest)>> {
+        None
+    }
+
     /// Asks for a graceful shutdown. Called after the response to `POST /admin/shutdown` is
     /// written; it should return promptly.
     fn shutdown(&self);

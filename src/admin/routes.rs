@@ -6,7 +6,9 @@
 //! label; absent means the backend's default). Like linkerd it also takes a POST with a JSON body
 //! `{"namespace": ..., "dtab": ..., "path": ...}`. `/metrics` (and the backend's
 //! [`AdminBackend::metrics_path`]) answers the metrics; `/admin/metrics/influxdb` answers them
-//! in InfluxDB's line protocol when the `io.l5d.influxdb` telemeter is configured. Not here yet: `/admin/metrics.json` and
+//! in InfluxDB's line protocol when the `io.l5d.influxdb` telemeter is configured;
+//! `/requests` (HTML, linkerd's) and `/requests.json` the sampled recent requests when
+//! `io.l5d.recentRequests` is. Not here yet: `/admin/metrics.json` and
 //! the dashboard (404).
 
 use super::AdminBackend;
@@ -48,6 +50,17 @@ pub(crate) fn route(req: &Request, backend: &dyn AdminBackend) -> (Response, Aft
             }
         }
         crate::telemetry::influx::PATH => Response::method_not_allowed("GET, HEAD"),
+        "/requests" | "/requests.json" if readable => match backend.recent_requests() {
+            Some(rows) if path == "/requests" => {
+                Response::html(crate::telemetry::recent::render_html(&rows))
+            }
+            Some(rows) => Response::json(200, &crate::telemetry::recent::render_json(&rows)),
+            None => Response::error(
+                404,
+                "no recent requests here: add `- kind: io.l5d.recentRequests` (with `sampleRate`) under `telemetry:`",
+            ),
+        },
+        "/requests" | "/requests.json" => Response::method_not_allowed("GET, HEAD"),
         "/admin/ping" if readable => Response::text(200, "pong"),
         "/admin/ping" => Response::method_not_allowed("GET, HEAD"),
         "/delegator.json" if readable => delegate_get(req, backend),

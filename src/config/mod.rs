@@ -46,8 +46,8 @@ pub use spanned::{Position, Spanned};
 pub use types::{
     AccrualConfig, AccrualPolicyConfig, AdminConfig, BackoffConfig, BudgetConfig, ByteSize,
     ClientConfig, Config, FsNamerConfig, H2Settings, IdentifierConfig, NamerConfig, PoolConfig,
-    PrometheusConfig, Protocol, RetriesConfig, RouterConfig, RuntimeConfig, ServerConfig,
-    ServiceConfig, ThriftRouterConfig,
+    PrometheusConfig, Protocol, RecentRequestsConfig, RetriesConfig, RouterConfig, RuntimeConfig,
+    ServerConfig, ServiceConfig, ThriftRouterConfig,
 };
 
 /// The outcome of checking a config file: every diagnostic, and the typed config when there

@@ -248,6 +248,12 @@ pub(crate) const BACKOFF_JITTERED: Keys = &[("kind", S), ("minMs", S), ("maxMs",
 pub(crate) const TELEMETER_PROMETHEUS: Keys =
     &[("kind", S), ("path", S), ("prefix", S), ("experimental", I)];
 pub(crate) const TELEMETER_INFLUXDB: Keys = &[("kind", S), ("experimental", I)];
+pub(crate) const TELEMETER_RECENT: Keys = &[
+    ("kind", S),
+    ("sampleRate", S),
+    ("capacity", S),
+    ("experimental", I),
+];
 
 pub(crate) const INTERPRETER: Keys = &[("kind", S), ("transformers", U)];
 
@@ -378,6 +384,7 @@ mod tests {
             INTERPRETER,
             TELEMETER_PROMETHEUS,
             TELEMETER_INFLUXDB,
+            TELEMETER_RECENT,
         ];
         for t in tables {
             for (i, (k, _)) in t.iter().enumerate() {

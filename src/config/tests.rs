@@ -552,10 +552,10 @@ fn the_prometheus_telemeter_is_typed_with_linkerds_defaults() {
     assert!(msg.contains("second `io.l5d.prometheus`"), "{msg}");
     // Other telemeters are still reported, the prometheus one kept.
     let (line, _, sev, msg) = one(&format!(
-        "telemetry:\n- kind: io.l5d.prometheus\n- kind: io.l5d.recentRequests\n  sampleRate: 1.0\n{MINIMAL}"
+        "telemetry:\n- kind: io.l5d.prometheus\n- kind: io.l5d.zipkin\n  sampleRate: 1.0\n{MINIMAL}"
     ));
     assert_eq!((line, sev), (3, Severity::Unsupported));
-    assert!(msg.contains("io.l5d.recentRequests"), "{msg}");
+    assert!(msg.contains("io.l5d.zipkin"), "{msg}");
 }
 
 #[test]
@@ -672,4 +672,34 @@ fn failure_accrual_defaults_to_linkerds_and_can_be_set_or_turned_off() {
         "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRateWindowed, successRate: 0.9, window: 30}}\n"
     ));
     assert_eq!((line, sev), (6, Severity::Unsupported));
+}
+
+#[test]
+fn recent_requests_and_influxdb_telemeters_are_read() {
+    let c = load(&format!(
+        "telemetry:\n- kind: io.l5d.recentRequests\n  sampleRate: 0.25\n- kind: io.l5d.influxdb\n{MINIMAL}"
+    ));
+    assert_eq!(
+        c.recent_requests,
+        Some(RecentRequestsConfig {
+            sample_rate: 0.25,
+            capacity: 10
+        })
+    );
+    assert!(c.influxdb);
+    let c = load(&format!(
+        "telemetry:\n- kind: io.l5d.recentRequests\n  sampleRate: 1\n  capacity: 50\n{MINIMAL}"
+    ));
+    assert_eq!(c.recent_requests.map(|r| r.capacity), Some(50));
+    assert!(!c.influxdb);
+    // linkerd refuses a recentRequests telemeter without a sample rate, or with one outside [0, 1].
+    let (line, _, sev, msg) = one(&format!(
+        "telemetry:\n- kind: io.l5d.recentRequests\n{MINIMAL}"
+    ));
+    assert_eq!((line, sev), (2, Severity::Error));
+    assert!(msg.contains("sampleRate"), "{msg}");
+    let (line, _, sev, _) = one(&format!(
+        "telemetry:\n- kind: io.l5d.recentRequests\n  sampleRate: 2\n{MINIMAL}"
+    ));
+    assert_eq!((line, sev), (3, Severity::Error));
 }

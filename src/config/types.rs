@@ -28,6 +28,9 @@ pub struct Config {
     /// `telemetry: [{kind: io.l5d.influxdb}]`: serve the metrics in InfluxDB's line protocol at
     /// `/admin/metrics/influxdb`, as linkerd does.
     pub influxdb: bool,
+    /// `telemetry: [{kind: io.l5d.recentRequests, sampleRate, capacity}]`: keep a sample of
+    /// recent requests for the admin server's `/requests`.
+    pub recent_requests: Option<RecentRequestsConfig>,
     /// The files the config was read from: the base config, then each profile layered over it
     /// (`--profile`), indexed by [`Position::source`]. Not serialised.
     #[serde(skip)]
@@ -65,6 +68,16 @@ impl Default for AdminConfig {
             port: Self::DEFAULT_PORT,
         }
     }
+}
+
+/// The `io.l5d.recentRequests` telemeter.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecentRequestsConfig {
+    /// `sampleRate`: the share of requests recorded, 0 to 1 (required, as in linkerd).
+    #[serde(rename = "sampleRate")]
+    pub sample_rate: f64,
+    /// `capacity`: how many are kept (default 10).
+    pub capacity: usize,
 }
 
 /// The `io.l5d.prometheus` telemeter: metrics in the Prometheus (OpenMetrics text) format on

@@ -15,7 +15,8 @@ use super::router::routers;
 use super::schema::{self, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    AdminConfig, ByteSize, Config, FsNamerConfig, NamerConfig, PrometheusConfig, RuntimeConfig,
+    AdminConfig, ByteSize, Config, FsNamerConfig, NamerConfig, PrometheusConfig,
+    RecentRequestsConfig, RuntimeConfig,
 };
 use super::walk::{Ctx, child, index};
 use super::yaml::Node;
@@ -33,6 +34,7 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         runtime: RuntimeConfig::default(),
         prometheus: None,
         influxdb: false,
+        recent_requests: None,
         sources: ctx.file_names(),
     };
     let Some(root) = root.filter(|r| !r.is_null()) else {
@@ -87,7 +89,10 @@ pub(crate) fn document(ctx: &mut Ctx<'_>, root: Option<&Node>) -> Config {
         ctx.keys(&e.value, "usage", &[schema::USAGE], true);
     }
     if let Some(e) = fields.get("telemetry") {
-        (config.prometheus, config.influxdb) = telemetry(ctx, &e.value);
+        let t = telemetry(ctx, &e.value);
+        config.prometheus = t.prometheus;
+        config.influxdb = t.influxdb;
+        config.recent_requests = t.recent_requests;
     }
     if let Some(e) = fields.get("tracers") {
         kind_list(ctx, &e.value, "tracers", "tracer", kinds::TRACERS);
@@ -292,19 +297,64 @@ fn namer_prefix(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Spanned<St
 
 /// A list of `kind:` objects none of which hawser supports (telemeters, tracers): each is
 /// reported at its kind.
-/// `telemetry:`: `io.l5d.prometheus` (one of it) and `io.l5d.influxdb` are supported; other
-/// telemeters are reported.
-fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> (Option<PrometheusConfig>, bool) {
+/// The telemeters hawser supports.
+#[derive(Default)]
+struct Telemetry {
+    prometheus: Option<PrometheusConfig>,
+    influxdb: bool,
+    recent_requests: Option<RecentRequestsConfig>,
+}
+
+/// `telemetry:`: `io.l5d.prometheus` (one of it), `io.l5d.influxdb` and
+/// `io.l5d.recentRequests` (one of it) are supported; other telemeters are reported.
+fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> Telemetry {
     let Some(items) = ctx.list(node, "telemetry") else {
-        return (None, false);
+        return Telemetry::default();
     };
     let mut out: Option<(PrometheusConfig, Position)> = None;
     let mut influxdb = false;
+    let mut recent: Option<(RecentRequestsConfig, Position)> = None;
     for (i, item) in items.iter().enumerate() {
         let p = index("telemetry", i);
         let Some((kind, pos)) = ctx.kind(item, &p, "telemeter") else {
             continue;
         };
+        if kind == "io.l5d.recentRequests" {
+            let Some(f) = ctx.keys(item, &p, &[schema::TELEMETER_RECENT], true) else {
+                continue;
+            };
+            if let Some((_, first)) = &recent {
+                let msg = format!(
+                    "{p}: a second `io.l5d.recentRequests` telemeter ({}); keep one",
+                    ctx.line_ref(*first, pos)
+                );
+                ctx.error(pos, &p, msg);
+                continue;
+            }
+            // linkerd refuses a config without `sampleRate` ("must be between 0.0 and 1.0").
+            let rate = match f.get("sampleRate") {
+                Some(e) => ctx.number(&e.value, &child(&p, "sampleRate"), 0.0, 1.0),
+                None => {
+                    let msg = format!("`{p}` needs `sampleRate` (0 to 1)");
+                    ctx.error(pos, &p, msg);
+                    None
+                }
+            };
+            let mut capacity = Some(10);
+            if let Some(e) = f.get("capacity") {
+                capacity = ctx
+                    .int(&e.value, &child(&p, "capacity"), 1..=10_000)
+                    .map(|n| n as usize);
+            }
+            if let (Some(sample_rate), Some(capacity)) = (rate, capacity) {
+                let r = RecentRequestsConfig {
+                    sample_rate,
+                    capacity,
+                };
+                recent = Some((r, pos));
+            }
+            continue;
+        }
         if kind == "io.l5d.influxdb" {
             // It has no settings of its own; a second one changes nothing.
             if ctx
@@ -358,7 +408,11 @@ fn telemetry(ctx: &mut Ctx<'_>, node: &Node) -> (Option<PrometheusConfig>, bool)
         }
         out = Some((prom, pos));
     }
-    (out.map(|(p, _)| p), influxdb)
+    Telemetry {
+        prometheus: out.map(|(p, _)| p),
+        influxdb,
+        recent_requests: recent.map(|(r, _)| r),
+    }
 }
 
 fn kind_list(ctx: &mut Ctx<'_>, node: &Node, path: &str, section: &str, known: &[&str]) {

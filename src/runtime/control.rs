@@ -369,6 +369,17 @@ impl AdminBackend for ControlState {
             .then(|| crate::telemetry::render_influx(&self.gather(), host))
     }
 
+    fn recent_requests(&self) -> Option<Vec<(String, crate::telemetry::RecentRequest)>> {
+        let capacity = self.config.recent_requests.as_ref()?.capacity;
+        let rows = self
+            .gather()
+            .routers
+            .into_iter()
+            .flat_map(|(label, snap)| snap.recent.into_iter().map(move |r| (label.clone(), r)))
+            .collect();
+        Some(crate::telemetry::recent::newest(rows, capacity))
+    }
+
     fn metrics_path(&self) -> Option<(&str, &str)> {
         let p = self.config.prometheus.as_ref()?;
         Some((p.path.as_str(), p.prefix.as_str()))

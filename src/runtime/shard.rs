@@ -84,6 +84,7 @@ pub async fn run_shard(spec: ShardSpec) {
                 drain: drain.clone(),
                 timers: timers.clone(),
                 h2: server.h2,
+                server: server.addr,
             });
             let drain = drain.clone();
             let thrift = plan.thrift.is_some();

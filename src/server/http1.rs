@@ -42,6 +42,8 @@ pub struct ConnEnv {
     pub timers: Rc<CoarseTimers>,
     /// An h2 server's HTTP/2 settings.
     pub h2: Option<hawser_http2::Config>,
+    /// The address this server listens on (the recent requests' `server`).
+    pub server: SocketAddr,
 }
 
 /// Whether the downstream connection survives the exchange.
@@ -53,7 +55,6 @@ enum Next {
 
 /// Serves one downstream connection until it closes.
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
-    let _ = peer;
     let _open = env.drain.open();
     let _counted = env.router.stats.connection();
     stream.set_nodelay(true).ok();
@@ -68,7 +69,7 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
         {
             break;
         }
-        if Box::pin(one_request(&mut stream, &mut rbuf, &env)).await == Next::Close
+        if Box::pin(one_request(&mut stream, &mut rbuf, &env, peer)).await == Next::Close
             || env.drain.is_draining()
         {
             break;
@@ -152,7 +153,12 @@ impl Drop for WaitForRequest<'_> {
 }
 
 /// Reads one request head and handles the exchange.
-async fn one_request(stream: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> Next {
+async fn one_request(
+    stream: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    env: &ConnEnv,
+    peer: SocketAddr,
+) -> Next {
     let head = match read_request_head(stream, rbuf, env).await {
         Ok(Some(h)) => h,
         Ok(None) => return Next::Close,
@@ -162,7 +168,7 @@ async fn one_request(stream: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv)
             return Next::Close;
         }
     };
-    exchange(stream, rbuf, head, env).await
+    exchange(stream, rbuf, head, env, peer).await
 }
 
 /// How long a closing connection keeps reading (and discarding) what the
@@ -241,6 +247,7 @@ async fn exchange(
     rbuf: &mut BytesMut,
     head: h1::RequestHead,
     env: &ConnEnv,
+    peer: SocketAddr,
 ) -> Next {
     let started = crate::runtime::exec::now();
     let framing = match head.body_framing() {
@@ -298,10 +305,14 @@ async fn exchange(
     // Endpoints that failed this request (a refused connect, a retryable 5XX): the next
     // attempt avoids them while the name has others.
     let mut tried: Vec<SocketAddr> = Vec::new();
+    // The endpoint the last attempt went to (for the recent requests).
+    let last_dst = std::cell::Cell::new(None);
     routed
         .target
         .requeue
         .deposit(crate::resilience::budget::now_secs());
+    let sampled = env.router.stats.sample_recent();
+    let arrived = sampled.then(std::time::SystemTime::now);
     let result = loop {
         let grant = |status: u16| {
             let Some((p, budget)) = policy else {
@@ -323,6 +334,7 @@ async fn exchange(
             deadline,
             &grant,
             &mut tried,
+            &last_dst,
             env,
         )
         .await;
@@ -358,6 +370,18 @@ async fn exchange(
             Err(e) => break Err(e),
         }
     };
+    if let Some(at) = arrived {
+        env.router
+            .stats
+            .record_recent(crate::telemetry::RecentRequest {
+                at,
+                source: peer,
+                server: env.server,
+                logical: routed.service.to_string(),
+                concrete: routed.target.client.clone(),
+                destination: last_dst.get(),
+            });
+    }
     match result {
         Ok((next, status)) => {
             let outcome = status.map_or(Outcome::None, Outcome::Status);
@@ -415,6 +439,7 @@ async fn relay(
     deadline: Option<std::time::Instant>,
     retry: &dyn Fn(u16) -> bool,
     failed: &mut Vec<SocketAddr>,
+    last_dst: &std::cell::Cell<Option<SocketAddr>>,
     env: &ConnEnv,
 ) -> Result<Relayed, (ProxyError, bool)> {
     let router = &env.router;
@@ -423,6 +448,7 @@ async fn relay(
         .endpoints
         .pick_avoiding(failed)
         .ok_or_else(|| (ProxyError::proxy(502, routed.no_hosts_reason()), false))?;
+    last_dst.set(Some(endpoint.addr));
     let timed_out = || {
         let t = router.plan.total_timeout.unwrap_or_default();
         (total_timeout_error(&routed.service, t), false)

@@ -44,6 +44,8 @@ pub struct ServerPlan {
 pub struct RouterPlan {
     /// `label`.
     pub label: String,
+    /// `io.l5d.recentRequests`: its sample rate and capacity.
+    pub recent: Option<(f64, usize)>,
     /// The router's `dtab`.
     pub dtab: Dtab,
     /// `identifier` (a list is tried in order).
@@ -171,6 +173,10 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             })
             .collect();
         plans.push(RouterPlan {
+            recent: config
+                .recent_requests
+                .as_ref()
+                .map(|r| (r.sample_rate, r.capacity)),
             label: r.label.clone(),
             dtab,
             identifiers: IdentifierChain::new(identifiers),
@@ -808,7 +814,7 @@ impl Router {
             limits: plan.limits,
             header_timeout: plan.header_timeout,
             pool: Pool::new(plan.pool),
-            stats: Rc::new(RouterStats::default()),
+            stats: Rc::new(RouterStats::with_recent(plan.recent)),
             h2_pool: plan.h2.map(|c| {
                 super::h2::H2Pool::new(c, plan.pool.connect_timeout, plan.pool.idle_timeout)
             }),

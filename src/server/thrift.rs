@@ -37,7 +37,6 @@ const IO_IDLE: Duration = Duration::from_secs(300);
 
 /// Serves one downstream Thrift connection until it closes.
 pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
-    let _ = peer;
     let _open = env.drain.open();
     let _counted = env.router.stats.connection();
     stream.set_nodelay(true).ok();
@@ -47,7 +46,8 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
         if rbuf.is_empty() && !wait_for_request(&mut stream, &mut rbuf, &env, None).await {
             break;
         }
-        if !Box::pin(one_call(&mut stream, &mut rbuf, &env)).await || env.drain.is_draining() {
+        if !Box::pin(one_call(&mut stream, &mut rbuf, &env, peer)).await || env.drain.is_draining()
+        {
             break;
         }
         if rbuf.is_empty() {
@@ -57,7 +57,12 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
 }
 
 /// Reads one call frame and handles it; false when the connection must close.
-async fn one_call(down: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> bool {
+async fn one_call(
+    down: &mut TcpStream,
+    rbuf: &mut BytesMut,
+    env: &ConnEnv,
+    peer: SocketAddr,
+) -> bool {
     let Some(limits) = env.router.plan.thrift.as_ref().map(|t| t.limits) else {
         return false;
     };
@@ -88,7 +93,25 @@ async fn one_call(down: &mut TcpStream, rbuf: &mut BytesMut, env: &ConnEnv) -> b
     let (answer, stats) = match routed {
         Ok(routed) => {
             let deadline = env.router.plan.total_timeout.map(|t| started + t);
-            let answer = forward(&frame, &call, &routed, deadline, env, &limits).await;
+            let arrived = env
+                .router
+                .stats
+                .sample_recent()
+                .then(std::time::SystemTime::now);
+            let last_dst = std::cell::Cell::new(None);
+            let answer = forward(&frame, &call, &routed, deadline, env, &limits, &last_dst).await;
+            if let Some(at) = arrived {
+                env.router
+                    .stats
+                    .record_recent(crate::telemetry::RecentRequest {
+                        at,
+                        source: peer,
+                        server: env.server,
+                        logical: routed.service.to_string(),
+                        concrete: routed.target.client.clone(),
+                        destination: last_dst.get(),
+                    });
+            }
             // A call that found no endpoint never reached the client.
             if !matches!(&answer, Err(f) if !f.upstream) {
                 routed.target.stats.record(answer.is_err());
@@ -209,6 +232,7 @@ async fn forward(
     deadline: Option<std::time::Instant>,
     env: &ConnEnv,
     limits: &Limits,
+    last_dst: &std::cell::Cell<Option<SocketAddr>>,
 ) -> Result<Option<Bytes>, Failure> {
     let router = &env.router;
     routed
@@ -228,6 +252,7 @@ async fn forward(
                     ..internal(routed.no_hosts_reason())
                 })?;
         let addr = endpoint.addr;
+        last_dst.set(Some(addr));
         let result = exchange_call(frame, call, routed, deadline, env, limits, addr).await;
         let ok = !matches!(&result, Err(f) if f.upstream);
         endpoint.record(

@@ -63,6 +63,7 @@ impl Merged {
             into.connections += from.connections;
             into.connections_open += from.connections_open;
             into.connects += from.connects;
+            into.recent.extend(from.recent);
             for (name, s) in from.services {
                 add_service(entry(&mut into.services, name), &s);
             }

@@ -210,6 +210,7 @@ mod tests {
                     failures: 1,
                 },
             )],
+            recent: Vec::new(),
         };
         m
     }

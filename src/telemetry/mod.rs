@@ -6,8 +6,11 @@
 
 pub mod export;
 pub mod influx;
+pub mod recent;
 pub mod stats;
 
 pub use export::{CONTENT_TYPE, Merged, render};
 pub use influx::render_influx;
-pub use stats::{ClientStats, ConnectionGuard, Outcome, RouterSnap, RouterStats, ServiceStats};
+pub use stats::{
+    ClientStats, ConnectionGuard, Outcome, RecentRequest, RouterSnap, RouterStats, ServiceStats,
+};

@@ -10,8 +10,10 @@
 //! [`OVERFLOW`], so a scrape stays bounded and counters never go backwards.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Upper bounds of the latency buckets, in microseconds (exported in seconds); a last,
 /// unbounded bucket follows.
@@ -204,9 +206,57 @@ pub struct RouterStats {
     clients: RefCell<Names<ClientStats>>,
     connections: Cell<u64>,
     connections_open: Cell<u64>,
+    /// `io.l5d.recentRequests`: the share sampled and how many are kept, and the newest ones.
+    recent_policy: Option<(f64, usize)>,
+    recent: RefCell<VecDeque<RecentRequest>>,
+}
+
+/// One sampled request, as linkerd's recent requests page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentRequest {
+    /// When it arrived (wall clock).
+    pub at: SystemTime,
+    /// The client's address.
+    pub source: SocketAddr,
+    /// The listening address it came in on.
+    pub server: SocketAddr,
+    /// Its logical name.
+    pub logical: String,
+    /// The concrete name it was bound to.
+    pub concrete: String,
+    /// The endpoint it was sent to last (none when no endpoint was tried).
+    pub destination: Option<SocketAddr>,
 }
 
 impl RouterStats {
+    /// Counters that also keep a sample of recent requests: `sample_rate` of them, the newest
+    /// `capacity` (`io.l5d.recentRequests`).
+    pub fn with_recent(policy: Option<(f64, usize)>) -> RouterStats {
+        RouterStats {
+            recent_policy: policy.filter(|&(rate, cap)| rate > 0.0 && cap > 0),
+            ..RouterStats::default()
+        }
+    }
+
+    /// Whether to record this request in the recent requests (a draw at the sample rate;
+    /// false at once when the telemeter is off).
+    pub fn sample_recent(&self) -> bool {
+        self.recent_policy
+            .is_some_and(|(rate, _)| rate >= 1.0 || fastrand::f64() < rate)
+    }
+
+    /// Keeps `r` among the recent requests, dropping the oldest past the capacity.
+    pub fn record_recent(&self, r: RecentRequest) {
+        let Some((_, cap)) = self.recent_policy else {
+            return;
+        };
+        let mut q = self.recent.borrow_mut();
+        while q.len() >= cap {
+            q.pop_front();
+        }
+        q.push_back(r);
+    }
+
     /// The counters of logical name `service` (requests that were not identified use `""`).
     pub fn service(&self, service: &str) -> Rc<ServiceStats> {
         self.services.borrow_mut().get(service)
@@ -231,6 +281,7 @@ impl RouterStats {
             connections: self.connections.get(),
             connections_open: self.connections_open.get(),
             connects,
+            recent: self.recent.borrow().iter().cloned().collect(),
             services: self
                 .services
                 .borrow()
@@ -311,6 +362,8 @@ pub struct RouterSnap {
     pub connects: u64,
     pub services: Vec<(String, ServiceSnap)>,
     pub clients: Vec<(String, ClientSnap)>,
+    /// The sampled recent requests, oldest first.
+    pub recent: Vec<RecentRequest>,
 }
 
 #[cfg(test)]
