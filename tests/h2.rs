@@ -80,6 +80,39 @@ fn curl_get_and_post_reach_the_backend_over_http2_with_l5d_headers() {
 }
 
 #[test]
+fn recent_requests_show_h2_streams() {
+    let alpha = H2Backend::start("alpha");
+    let (admin, port) = (free_port(), free_port());
+    let yaml = h2_config(admin, port, &to("/svc/web", alpha.port), "", "").replace(
+        "routers:\n",
+        "telemetry:\n- kind: io.l5d.recentRequests\n  sampleRate: 1.0\nrouters:\n",
+    );
+    let _h = Hawser::start(&yaml, admin, 1);
+    for i in 0..3 {
+        let r = curl_h2(port, &format!("/echo?i={i}"), &["-H", "Host: web"]);
+        assert_eq!(r.response.status, 200, "{r:?}");
+    }
+    let r = get(admin, "/requests.json").unwrap();
+    assert_eq!(r.status, 200);
+    let rows: serde_json::Value = serde_json::from_str(&r.body_str()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for row in rows {
+        assert_eq!(row["logicalName"], "/svc/web");
+        assert_eq!(
+            row["concreteName"],
+            format!("/$/inet/127.0.0.1/{}", alpha.port)
+        );
+        assert_eq!(row["destination"], format!("127.0.0.1:{}", alpha.port));
+        assert_eq!(row["server"], format!("127.0.0.1:{port}"));
+        assert!(
+            row["source"].as_str().unwrap().starts_with("127.0.0.1:"),
+            "{row}"
+        );
+    }
+}
+
+#[test]
 fn trailers_pass_both_ways() {
     let alpha = H2Backend::start("alpha");
     let proxy = Proxy::start(&to("/svc/web", alpha.port), "", "", 1);

@@ -33,6 +33,8 @@ pub(crate) struct Conn {
     pub going_away: Cell<bool>,
     /// Upstream connections: the endpoint.
     pub addr: Option<SocketAddr>,
+    /// Downstream connections: the client's address (for the recent requests).
+    pub remote: Cell<Option<SocketAddr>>,
     /// When the connection last had no streams (for the pool's idle sweep).
     pub idle_since: Cell<Option<std::time::Instant>>,
 }
@@ -47,6 +49,7 @@ impl Conn {
             closed: Cell::new(false),
             going_away: Cell::new(false),
             addr,
+            remote: Cell::new(None),
             idle_since: Cell::new(Some(crate::runtime::exec::now())),
         })
     }

@@ -40,12 +40,12 @@ const NOT_H2: &[u8] = b"HTTP/1.1 505 HTTP Version Not Supported\r\nl5d-err: this
 
 /// Serves one downstream HTTP/2 connection until it closes.
 pub async fn serve(stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
-    let _ = peer;
     let _open = env.drain.open();
     let _counted = env.router.stats.connection();
     stream.set_nodelay(true).ok();
     let config = env.h2.unwrap_or_default();
     let conn = Conn::new(Connection::new(Side::Server, config), None);
+    conn.remote.set(Some(peer));
     drive(conn, stream, env).await;
 }
 
@@ -423,6 +423,20 @@ async fn open_stream(
             }
         }
     };
+    if router.stats.sample_recent() {
+        router.stats.record_recent(crate::telemetry::RecentRequest {
+            at: std::time::SystemTime::now()
+                - crate::runtime::exec::now().saturating_duration_since(started),
+            source: down
+                .remote
+                .get()
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
+            server: env.server,
+            logical: routed.service.to_string(),
+            concrete: routed.target.client.clone(),
+            destination: up.addr,
+        });
+    }
     let mut link = Link::new();
     link.peer = Some((down.clone(), dsid));
     link.upstream = Some(Upstream {
