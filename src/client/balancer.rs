@@ -33,6 +33,13 @@ use crate::resilience::Backoff;
 /// Extra draws a pick makes to get past dead endpoints (Finagle's `maxEffort`).
 const MAX_EFFORT: usize = 5;
 
+/// The windowed success rate counts requests in this many slices of its window (Finagle's).
+const SLICES: usize = 5;
+
+/// Fewest requests in the last window before the windowed success rate can mark an endpoint
+/// dead (Finagle's default minimum).
+const MIN_WINDOW_REQUESTS: u32 = 5;
+
 /// One upstream address, its in-flight request count and its failure accrual on this shard.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -43,6 +50,13 @@ pub struct Endpoint {
     consecutive_failures: Cell<u32>,
     /// Success rate: the moving average (1 success, 0 failure).
     success_rate: Cell<f64>,
+    /// Windowed success rate: when the endpoint was first seen or last revived, the time of
+    /// the last sample after it (ms), and the requests per fifth of the window (the newest at
+    /// `slice`, an index counted from `since`).
+    since: Cell<Option<Instant>>,
+    last_ms: Cell<u64>,
+    slices: Cell<[u32; SLICES]>,
+    slice: Cell<u64>,
     dead_until: Cell<Option<Instant>>,
     last_backoff: Cell<Option<Duration>>,
 }
@@ -69,6 +83,15 @@ pub enum AccrualPolicy {
         /// `requests`.
         window: u32,
     },
+    /// `io.l5d.successRateWindowed`: the average over time instead of requests; a failure
+    /// leaving it below `rate` marks the endpoint dead once `window` has passed since it was
+    /// (re)vived and at least 5 requests came in the last `window`.
+    SuccessRateWindowed {
+        /// `successRate`.
+        rate: f64,
+        /// `window`.
+        window: Duration,
+    },
 }
 
 impl Endpoint {
@@ -79,6 +102,10 @@ impl Endpoint {
             outstanding: Cell::new(0),
             consecutive_failures: Cell::new(0),
             success_rate: Cell::new(1.0),
+            since: Cell::new(None),
+            last_ms: Cell::new(0),
+            slices: Cell::new([0; SLICES]),
+            slice: Cell::new(0),
             dead_until: Cell::new(None),
             last_backoff: Cell::new(None),
         })
@@ -127,6 +154,33 @@ impl Endpoint {
                 self.success_rate.set(sr);
                 !ok && n >= window.max(1) && sr < rate
             }
+            AccrualPolicy::SuccessRateWindowed { rate, window } => {
+                if ok && self.last_backoff.get().is_some() {
+                    self.revive();
+                    return;
+                }
+                let since = self.since.get().unwrap_or(now);
+                self.since.set(Some(since));
+                let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+                let stamp = u64::try_from(now.saturating_duration_since(since).as_millis())
+                    .unwrap_or(u64::MAX);
+                let recent = self.count_request(stamp, window_ms);
+                let n = self.consecutive_failures.get().saturating_add(1);
+                self.consecutive_failures.set(n);
+                let sample = if ok { 1.0 } else { 0.0 };
+                let sr = if n == 1 {
+                    sample
+                } else {
+                    // Finagle's Ema stamped in milliseconds: the old average keeps the weight
+                    // e^(-elapsed/window).
+                    let elapsed = stamp.saturating_sub(self.last_ms.get()) as f64;
+                    let w = (-elapsed / window_ms as f64).exp();
+                    sample * (1.0 - w) + self.success_rate.get() * w
+                };
+                self.last_ms.set(stamp);
+                self.success_rate.set(sr);
+                !ok && stamp >= window_ms && sr < rate && recent >= MIN_WINDOW_REQUESTS
+            }
         };
         if mark && !self.is_dead(now) {
             let wait = policy
@@ -137,10 +191,35 @@ impl Endpoint {
         }
     }
 
+    /// Counts a request at `stamp` ms (since `since`) in the sliced window and returns the
+    /// requests in the last `window_ms`.
+    fn count_request(&self, stamp: u64, window_ms: u64) -> u32 {
+        let slice_ms = (window_ms / SLICES as u64).max(1);
+        let idx = stamp / slice_ms;
+        let mut slices = self.slices.get();
+        let cur = self.slice.get();
+        if idx > cur {
+            // Clear the slices that passed (all of them after a whole window or more).
+            let passed = (idx - cur).min(SLICES as u64);
+            for k in 1..=passed {
+                slices[((cur + k) % SLICES as u64) as usize] = 0;
+            }
+            self.slice.set(idx);
+        }
+        let newest = (self.slice.get() % SLICES as u64) as usize;
+        slices[newest] = slices[newest].saturating_add(1);
+        self.slices.set(slices);
+        slices.iter().sum()
+    }
+
     /// Back to health: counts and the backoff sequence start afresh.
     fn revive(&self) {
         self.consecutive_failures.set(0);
         self.success_rate.set(1.0);
+        self.since.set(None);
+        self.last_ms.set(0);
+        self.slices.set([0; SLICES]);
+        self.slice.set(0);
         self.dead_until.set(None);
         self.last_backoff.set(None);
     }
@@ -460,6 +539,43 @@ mod tests {
             assert!(n < 10, "still alive after {n} failures in a row");
         }
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn a_windowed_success_rate_waits_for_its_window_and_enough_requests() {
+        let policy = Accrual {
+            policy: AccrualPolicy::SuccessRateWindowed {
+                rate: 0.9,
+                window: Duration::from_secs(10),
+            },
+            backoff: Backoff::Constant(Duration::from_secs(5)),
+        };
+        let t0 = Instant::now();
+        let s = set(1);
+        let e = &s.endpoints()[0];
+        // Failing from the start, but the window (10 s since first seen) has not passed.
+        for i in 0..20 {
+            let now = t0 + Duration::from_millis(i * 400);
+            e.record(false, Some(&policy), now);
+            assert!(!e.is_dead(now), "{} ms in", i * 400);
+        }
+        // At 10 s, with 20 failures in the last window: dead.
+        let now = t0 + Duration::from_secs(10);
+        e.record(false, Some(&policy), now);
+        assert!(e.is_dead(now));
+        // Revived by a success after the backoff; then a quiet endpoint: a failure once
+        // in a while, too few requests in the window to judge.
+        let later = now + Duration::from_secs(6);
+        e.record(true, Some(&policy), later);
+        assert!(!e.is_dead(later));
+        for i in 1..=10 {
+            let t = later + Duration::from_secs(i * 3);
+            e.record(false, Some(&policy), t);
+            assert!(
+                !e.is_dead(t),
+                "3 s apart, {i} failures: at most 4 in any 10 s"
+            );
+        }
     }
 
     #[test]

@@ -624,8 +624,14 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
                         c.failure_accrual = Some(acc);
                     }
                 }
-                "io.l5d.successRate" => {
-                    if let Some(a) = ctx.keys(&e.value, &p, &[schema::ACCRUAL_SUCCESS_RATE], true) {
+                "io.l5d.successRate" | "io.l5d.successRateWindowed" => {
+                    let windowed = kind == "io.l5d.successRateWindowed";
+                    let keys = if windowed {
+                        schema::ACCRUAL_SUCCESS_RATE_WINDOWED
+                    } else {
+                        schema::ACCRUAL_SUCCESS_RATE
+                    };
+                    if let Some(a) = ctx.keys(&e.value, &p, &[keys], true) {
                         // Both are required in linkerd (its config has no defaults for them).
                         let rate = match a.get("successRate") {
                             Some(e) => ctx.number(&e.value, &child(&p, "successRate"), 0.0, 1.0),
@@ -635,11 +641,15 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
                                 None
                             }
                         };
-                        let requests = match a.get("requests") {
-                            Some(e) => ctx.int(&e.value, &child(&p, "requests"), 1..=1_000_000),
+                        let (key, what) = if windowed {
+                            ("window", "the window, in seconds")
+                        } else {
+                            ("requests", "the window, in requests")
+                        };
+                        let requests = match a.get(key) {
+                            Some(e) => ctx.int(&e.value, &child(&p, key), 1..=1_000_000),
                             None => {
-                                let msg =
-                                    format!("`{p}` needs `requests` (the window, in requests)");
+                                let msg = format!("`{p}` needs `{key}` ({what})");
                                 ctx.error(pos, &p, msg);
                                 None
                             }
@@ -650,10 +660,17 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
                         {
                             acc.backoff = b;
                         }
-                        if let (Some(rate), Some(requests)) = (rate, requests) {
-                            acc.policy = AccrualPolicyConfig::SuccessRate {
-                                success_rate: rate,
-                                requests: requests as u32,
+                        if let (Some(rate), Some(n)) = (rate, requests) {
+                            acc.policy = if windowed {
+                                AccrualPolicyConfig::SuccessRateWindowed {
+                                    success_rate: rate,
+                                    window: n as u32,
+                                }
+                            } else {
+                                AccrualPolicyConfig::SuccessRate {
+                                    success_rate: rate,
+                                    requests: n as u32,
+                                }
                             };
                             c.failure_accrual = Some(acc);
                         }

@@ -242,6 +242,12 @@ pub(crate) const ACCRUAL_SUCCESS_RATE: Keys = &[
     ("requests", S),
     ("backoff", S),
 ];
+pub(crate) const ACCRUAL_SUCCESS_RATE_WINDOWED: Keys = &[
+    ("kind", S),
+    ("successRate", S),
+    ("window", S),
+    ("backoff", S),
+];
 pub(crate) const BACKOFF_CONSTANT: Keys = &[("kind", S), ("ms", S)];
 pub(crate) const BACKOFF_JITTERED: Keys = &[("kind", S), ("minMs", S), ("maxMs", S)];
 
@@ -379,6 +385,7 @@ mod tests {
             RETRY_BUDGET,
             ACCRUAL_CONSECUTIVE,
             ACCRUAL_SUCCESS_RATE,
+            ACCRUAL_SUCCESS_RATE_WINDOWED,
             BACKOFF_CONSTANT,
             BACKOFF_JITTERED,
             INTERPRETER,

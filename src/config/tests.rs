@@ -667,11 +667,31 @@ fn failure_accrual_defaults_to_linkerds_and_can_be_set_or_turned_off() {
     ));
     assert_eq!((line, sev), (6, Severity::Error));
     assert!(msg.contains("successRate"), "{msg}");
-    // The windowed variant is still reported as not supported yet.
-    let (line, _, sev, _) = one(&format!(
+    // The windowed variant: a window in seconds.
+    let c = load(&format!(
         "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRateWindowed, successRate: 0.9, window: 30}}\n"
     ));
-    assert_eq!((line, sev), (6, Severity::Unsupported));
+    assert_eq!(
+        c.routers[0]
+            .client
+            .failure_accrual
+            .clone()
+            .map(|a| a.policy),
+        Some(AccrualPolicyConfig::SuccessRateWindowed {
+            success_rate: 0.9,
+            window: 30
+        })
+    );
+    // `requests` is the other kind's key: unknown here, and `window` is missing.
+    let d = diags(&format!(
+        "{MINIMAL}  client:\n    failureAccrual: {{kind: io.l5d.successRateWindowed, successRate: 0.9, requests: 30}}\n"
+    ));
+    assert!(d.iter().all(|d| d.2 == Severity::Error), "{d:?}");
+    assert!(d.iter().any(|d| d.3.contains("needs `window`")), "{d:?}");
+    assert!(
+        d.iter().any(|d| d.3.contains("unknown key `requests`")),
+        "{d:?}"
+    );
 }
 
 #[test]

@@ -341,6 +341,17 @@ pub enum AccrualPolicyConfig {
         /// `requests`, at least 1.
         requests: u32,
     },
+    /// `io.l5d.successRateWindowed`: the same average over time (`window` seconds) instead of
+    /// requests; never before `window` has passed since the endpoint was (re)vived, nor with
+    /// fewer than 5 requests in the last `window`.
+    #[serde(rename = "io.l5d.successRateWindowed")]
+    SuccessRateWindowed {
+        /// `successRate`, in [0, 1].
+        #[serde(rename = "successRate")]
+        success_rate: f64,
+        /// `window`, in seconds (at least 1).
+        window: u32,
+    },
 }
 
 impl Default for AccrualConfig {

@@ -220,6 +220,13 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                             rate: success_rate,
                             window: requests,
                         },
+                        crate::config::AccrualPolicyConfig::SuccessRateWindowed {
+                            success_rate,
+                            window,
+                        } => crate::client::AccrualPolicy::SuccessRateWindowed {
+                            rate: success_rate,
+                            window: Duration::from_secs(u64::from(window)),
+                        },
                     },
                     backoff: backoff_of(&a.backoff),
                 }),
