@@ -68,11 +68,12 @@ fn every_corpus_file_is_understood() {
     }
     // The plain fs/inet HTTP configs load as they are, and so do the perf baseline's two (an
     // http and an h2 router, each with the io.l5d.prometheus telemeter), the influxdb
-    // example's two (the io.l5d.influxdb telemeter) and the failure-accrual example
-    // (io.l5d.successRate accrual, io.l5d.recentRequests).
+    // example's two (the io.l5d.influxdb telemeter), the failure-accrual example
+    // (io.l5d.successRate accrual, io.l5d.recentRequests) and add-steps (also an ewma
+    // loadBalancer).
     assert_eq!(
-        clean, 8,
-        "getting-started (docker, local), http-proxy, perf-baseline's h1 and h2, influxdb's two and failure-accrual configs load"
+        clean, 9,
+        "getting-started (docker, local), http-proxy, perf-baseline's h1 and h2, influxdb's two, failure-accrual and add-steps configs load"
     );
 }
 
@@ -101,12 +102,8 @@ fn spot_check_k8s_namer_and_classifier() {
                 9,
                 "`kind: io.l5d.k8s` (namer) is a linkerd 1.x feature hawser does not support yet",
             ),
-            (
-                66,
-                5,
-                "`loadBalancer` (routers[0].client) is a linkerd 1.x feature hawser does not support yet",
-            ),
-            // Its `failureAccrual: {kind: io.l5d.successRate}` (line 82) is supported.
+            // Its `loadBalancer: {kind: ewma}` (line 66) and `failureAccrual: {kind:
+            // io.l5d.successRate}` (line 82) are supported.
         ],
     );
 }

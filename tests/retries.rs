@@ -189,3 +189,37 @@ fn a_success_rate_below_the_required_one_takes_an_endpoint_out_of_rotation() {
     assert_eq!(backend_count(bad.port), 4);
     assert_eq!(backend_count(good.port), 36);
 }
+
+#[test]
+fn ewma_sends_most_requests_to_the_faster_endpoint() {
+    // Sequential requests: p2c over outstanding sees two idle endpoints every time and splits
+    // them about evenly; ewma learns that one answers in ~40 ms and the other at once.
+    let slow = Backend::start_slow("slow", 40);
+    let fast = Backend::start("fast");
+    let disco = temp_dir("disco");
+    write_service(
+        &disco,
+        "web",
+        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", slow.port, fast.port),
+    );
+    let run = |lb: &str| {
+        let (admin, port) = (free_port(), free_port());
+        let extra = format!("  client:\n    loadBalancer: {lb}\n");
+        let _h = Hawser::start(&fs_config(admin, port, &disco, &extra), admin, 1);
+        let (s0, f0) = (backend_count(slow.port), backend_count(fast.port));
+        for i in 0..40 {
+            assert_eq!(send(port, &format!("/{i}"), Some("web"), &[]).status, 200);
+        }
+        (backend_count(slow.port) - s0, backend_count(fast.port) - f0)
+    };
+    let (slow_ewma, fast_ewma) = run("{kind: ewma}");
+    assert_eq!(slow_ewma + fast_ewma, 40);
+    // The slow one is tried while it is unmeasured and then loses every comparison (its
+    // average decays far slower than 40 sequential requests take).
+    assert!(slow_ewma <= 3, "ewma: slow {slow_ewma}, fast {fast_ewma}");
+    let (slow_p2c, fast_p2c) = run("{kind: p2c}");
+    assert!(
+        slow_p2c >= 8,
+        "p2c ignores latency: slow {slow_p2c}, fast {fast_p2c}"
+    );
+}

@@ -20,8 +20,14 @@
 //! probation: one more failure marks it dead again for the next, longer backoff; a success
 //! revives it (and starts its success rate afresh).
 //!
-//! The other linkerd balancers (ewma, aperture, heap, roundRobin) are not in
-//! this release; config names them as unsupported.
+//! `client.loadBalancer` chooses how the load of an endpoint is judged and
+//! who is compared: `p2c` (the default) as above; `ewma` is p2c where the
+//! load is the endpoint's peak-EWMA latency times (outstanding + 1), as
+//! Finagle's `p2cPeakEwma` (an endpoint never measured and busy gets a large
+//! penalty; one never measured and idle is tried first); `heap` takes the
+//! endpoint with the fewest outstanding (weights aside); `roundRobin` takes
+//! each in turn. Each kind skips endpoints marked dead (up to `maxEffort`
+//! more tries). `aperture` is not in this release; config reports it.
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -30,8 +36,47 @@ use std::time::{Duration, Instant};
 
 use crate::resilience::Backoff;
 
-/// Extra draws a pick makes to get past dead endpoints (Finagle's `maxEffort`).
+/// Extra draws a pick makes to get past dead endpoints (Finagle's `maxEffort`), by default.
 const MAX_EFFORT: usize = 5;
+
+/// The EWMA load of a busy endpoint with no latency measured yet (1,000 s in ns): it loses to
+/// every measured one.
+const EWMA_PENALTY: f64 = 1e12;
+
+/// How a set picks (`client.loadBalancer`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Balance {
+    /// Power of two choices over outstanding requests.
+    #[default]
+    P2c,
+    /// Power of two choices over peak-EWMA latency x (outstanding + 1).
+    Ewma {
+        /// How fast the average forgets (`decayTimeMs`).
+        decay: Duration,
+    },
+    /// The fewest outstanding.
+    Heap,
+    /// Each in turn.
+    RoundRobin,
+}
+
+/// `client.loadBalancer`, for building sets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BalancerPolicy {
+    /// The kind.
+    pub balance: Balance,
+    /// `maxEffort`.
+    pub max_effort: usize,
+}
+
+impl Default for BalancerPolicy {
+    fn default() -> Self {
+        BalancerPolicy {
+            balance: Balance::P2c,
+            max_effort: MAX_EFFORT,
+        }
+    }
+}
 
 /// The windowed success rate counts requests in this many slices of its window (Finagle's).
 const SLICES: usize = 5;
@@ -57,6 +102,9 @@ pub struct Endpoint {
     last_ms: Cell<u64>,
     slices: Cell<[u32; SLICES]>,
     slice: Cell<u64>,
+    /// `ewma`: the peak-EWMA latency (ns) and when it was last updated.
+    ewma_cost: Cell<f64>,
+    ewma_at: Cell<Option<Instant>>,
     dead_until: Cell<Option<Instant>>,
     last_backoff: Cell<Option<Duration>>,
 }
@@ -106,6 +154,8 @@ impl Endpoint {
             last_ms: Cell::new(0),
             slices: Cell::new([0; SLICES]),
             slice: Cell::new(0),
+            ewma_cost: Cell::new(0.0),
+            ewma_at: Cell::new(None),
             dead_until: Cell::new(None),
             last_backoff: Cell::new(None),
         })
@@ -114,6 +164,37 @@ impl Endpoint {
     /// Requests in flight to this endpoint from this shard.
     pub fn outstanding(&self) -> u32 {
         self.outstanding.get()
+    }
+
+    /// The latency average decayed to `now` (ns): it forgets at the rate `decay`, so an
+    /// endpoint that was slow and got no traffic since is tried again in time.
+    fn ewma_cost_at(&self, now: Instant, decay: Duration) -> f64 {
+        let Some(at) = self.ewma_at.get() else {
+            return 0.0;
+        };
+        let idle = now.saturating_duration_since(at).as_secs_f64();
+        self.ewma_cost.get() * (-idle / decay.as_secs_f64().max(1e-3)).exp()
+    }
+
+    /// Folds one request's latency into the peak EWMA: a latency above the average replaces
+    /// it at once (the peak); below it, it is blended in by the time since the last update.
+    fn observe_latency(&self, rtt: Duration, now: Instant, decay: Duration) {
+        let rtt = rtt.as_nanos() as f64;
+        let cost = self.ewma_cost_at(now, decay);
+        let next = if rtt > cost {
+            rtt
+        } else {
+            let w = match self.ewma_at.get() {
+                Some(at) => {
+                    let td = now.saturating_duration_since(at).as_secs_f64();
+                    (-td / decay.as_secs_f64().max(1e-3)).exp()
+                }
+                None => 0.0,
+            };
+            cost * w + rtt * (1.0 - w)
+        };
+        self.ewma_cost.set(next);
+        self.ewma_at.set(Some(now));
     }
 
     /// Whether failure accrual has it marked dead at `now`.
@@ -225,10 +306,19 @@ impl Endpoint {
     }
 }
 
-/// Counts a request against an endpoint until dropped.
-pub struct InFlight(Rc<Endpoint>);
+/// Counts a request against an endpoint until dropped (and, for `ewma`, times it).
+pub struct InFlight(Rc<Endpoint>, Option<(Instant, Duration)>);
 
 impl InFlight {
+    fn new(ep: &Rc<Endpoint>, balance: Balance) -> InFlight {
+        ep.outstanding.set(ep.outstanding.get() + 1);
+        let timed = match balance {
+            Balance::Ewma { decay } => Some((crate::runtime::exec::now(), decay)),
+            _ => None,
+        };
+        InFlight(ep.clone(), timed)
+    }
+
     /// The endpoint this request went to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.0
@@ -240,6 +330,11 @@ impl Drop for InFlight {
         self.0
             .outstanding
             .set(self.0.outstanding.get().saturating_sub(1));
+        if let Some((started, decay)) = self.1 {
+            let now = crate::runtime::exec::now();
+            self.0
+                .observe_latency(now.saturating_duration_since(started), now, decay);
+        }
     }
 }
 
@@ -250,6 +345,10 @@ pub struct EndpointSet {
     /// Running sums of the weights (`cumulative[i]` = weights of 0..=i), or
     /// empty when the weights are all equal (plain p2c).
     cumulative: Vec<f64>,
+    /// How it picks.
+    policy: BalancerPolicy,
+    /// `roundRobin`: the next endpoint's index.
+    cursor: Cell<usize>,
 }
 
 impl EndpointSet {
@@ -258,6 +357,30 @@ impl EndpointSet {
         EndpointSet {
             endpoints,
             cumulative: Vec::new(),
+            policy: BalancerPolicy::default(),
+            cursor: Cell::new(0),
+        }
+    }
+
+    /// The same set, picking by `policy`.
+    pub fn with_policy(mut self, policy: BalancerPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The load `p2c` and `ewma` compare (lower wins).
+    fn load(&self, e: &Endpoint, now: Instant) -> f64 {
+        let pending = f64::from(e.outstanding.get());
+        match self.policy.balance {
+            Balance::Ewma { decay } => {
+                let cost = e.ewma_cost_at(now, decay);
+                if cost == 0.0 && pending > 0.0 {
+                    EWMA_PENALTY + pending
+                } else {
+                    cost * (pending + 1.0)
+                }
+            }
+            _ => pending,
         }
     }
 
@@ -282,6 +405,8 @@ impl EndpointSet {
         EndpointSet {
             endpoints: endpoints.into_iter().map(|(e, _)| e).collect(),
             cumulative,
+            policy: BalancerPolicy::default(),
+            cursor: Cell::new(0),
         }
     }
 
@@ -351,12 +476,16 @@ impl EndpointSet {
                         b += 1;
                     }
                     let (ea, eb) = (&self.endpoints[a], &self.endpoints[b]);
-                    // A live endpoint beats a dead one; then fewer outstanding wins.
-                    let key = |e: &Endpoint| (e.is_dead(now), e.outstanding.get());
-                    if key(eb) < key(ea) { eb } else { ea }
+                    // A live endpoint beats a dead one; then the lower load wins.
+                    let (da, db) = (ea.is_dead(now), eb.is_dead(now));
+                    if (db, self.load(eb, now)) < (da, self.load(ea, now)) {
+                        eb
+                    } else {
+                        ea
+                    }
                 };
                 let mut ep = draw();
-                for _ in 0..MAX_EFFORT {
+                for _ in 0..self.policy.max_effort {
                     if !ep.is_dead(now) {
                         break;
                     }
@@ -365,8 +494,7 @@ impl EndpointSet {
                 ep
             }
         };
-        ep.outstanding.set(ep.outstanding.get() + 1);
-        Some((ep.clone(), InFlight(ep.clone())))
+        Some((ep.clone(), InFlight::new(ep, self.policy.balance)))
     }
 
     /// Weighted p2c (see the module docs) from two uniform draws in [0, 1);
@@ -380,17 +508,17 @@ impl EndpointSet {
         }
         let (a, b) = self.weighted_pair(unit(), unit());
         let ea = &self.endpoints[a];
-        // Less outstanding per unit of weight wins: ob / wb < oa / wa.
+        let now = crate::runtime::exec::now();
+        // Less load per unit of weight wins: lb / wb < la / wa.
         let lighter = |b: usize| {
-            f64::from(self.endpoints[b].outstanding.get()) * self.weight(a)
-                < f64::from(ea.outstanding.get()) * self.weight(b)
+            self.load(&self.endpoints[b], now) * self.weight(a)
+                < self.load(ea, now) * self.weight(b)
         };
         let ep = match b {
             Some(b) if lighter(b) => &self.endpoints[b],
             _ => ea,
         };
-        ep.outstanding.set(ep.outstanding.get() + 1);
-        Some((ep.clone(), InFlight(ep.clone())))
+        Some((ep.clone(), InFlight::new(ep, self.policy.balance)))
     }
 
     /// [`EndpointSet::pick_weighted_with`], redrawn (up to Finagle's `maxEffort`) while it
@@ -398,7 +526,7 @@ impl EndpointSet {
     fn pick_weighted_live(&self) -> Option<(Rc<Endpoint>, InFlight)> {
         let now = crate::runtime::exec::now();
         let mut picked = self.pick_weighted_with(fastrand::f64)?;
-        for _ in 0..MAX_EFFORT {
+        for _ in 0..self.policy.max_effort {
             if !picked.0.is_dead(now) {
                 break;
             }
@@ -429,27 +557,76 @@ impl EndpointSet {
         let ep = match rest.len() {
             0 => return self.pick(),
             1 => rest[0],
-            n => {
-                let a = rest[fastrand::usize(..n)];
-                let b = rest[fastrand::usize(..n)];
-                if b.outstanding.get() < a.outstanding.get() {
-                    b
-                } else {
-                    a
+            n => match self.policy.balance {
+                Balance::Heap => self.least_loaded(rest.iter().copied(), now)?,
+                Balance::RoundRobin => {
+                    let i = self.cursor.get();
+                    self.cursor.set(i.wrapping_add(1));
+                    rest[i % n]
                 }
-            }
+                _ => {
+                    let a = rest[fastrand::usize(..n)];
+                    let b = rest[fastrand::usize(..n)];
+                    if self.load(b, now) < self.load(a, now) {
+                        b
+                    } else {
+                        a
+                    }
+                }
+            },
         };
-        ep.outstanding.set(ep.outstanding.get() + 1);
-        Some((ep.clone(), InFlight(ep.clone())))
+        Some((ep.clone(), InFlight::new(ep, self.policy.balance)))
     }
 
-    /// Picks with the thread's fast RNG (weighted when the set is).
+    /// Picks by the set's policy with the thread's fast RNG (weighted p2c when the set is
+    /// weighted and the policy draws).
     pub fn pick(&self) -> Option<(Rc<Endpoint>, InFlight)> {
-        if self.cumulative.is_empty() {
-            self.pick_with(|n| fastrand::usize(..n))
-        } else {
-            self.pick_weighted_live()
+        match self.policy.balance {
+            Balance::Heap | Balance::RoundRobin => self.pick_ordered(),
+            _ if self.cumulative.is_empty() => self.pick_with(|n| fastrand::usize(..n)),
+            _ => self.pick_weighted_live(),
         }
+    }
+
+    /// `heap` and `roundRobin`: a live endpoint (after at most `maxEffort` dead ones for
+    /// round robin; any, when all are dead).
+    fn pick_ordered(&self) -> Option<(Rc<Endpoint>, InFlight)> {
+        let n = self.endpoints.len();
+        if n == 0 {
+            return None;
+        }
+        let now = crate::runtime::exec::now();
+        let ep = match self.policy.balance {
+            Balance::Heap => self
+                .least_loaded(self.endpoints.iter().filter(|e| !e.is_dead(now)), now)
+                .or_else(|| self.least_loaded(self.endpoints.iter(), now))?,
+            _ => {
+                let mut i = self.cursor.get();
+                let mut tries = 0;
+                while self.endpoints[i % n].is_dead(now) && tries < self.policy.max_effort.min(n) {
+                    i = i.wrapping_add(1);
+                    tries += 1;
+                }
+                self.cursor.set(i.wrapping_add(1));
+                &self.endpoints[i % n]
+            }
+        };
+        Some((ep.clone(), InFlight::new(ep, self.policy.balance)))
+    }
+
+    /// The endpoint with the fewest outstanding among `eps` (the first on a tie).
+    fn least_loaded<'a>(
+        &self,
+        eps: impl Iterator<Item = &'a Rc<Endpoint>>,
+        now: Instant,
+    ) -> Option<&'a Rc<Endpoint>> {
+        let mut best: Option<&'a Rc<Endpoint>> = None;
+        for e in eps {
+            if best.is_none_or(|b| self.load(e, now) < self.load(b, now)) {
+                best = Some(e);
+            }
+        }
+        best
     }
 }
 
@@ -576,6 +753,85 @@ mod tests {
                 "3 s apart, {i} failures: at most 4 in any 10 s"
             );
         }
+    }
+
+    fn with(balance: Balance, n: u16) -> EndpointSet {
+        set(n).with_policy(BalancerPolicy {
+            balance,
+            max_effort: 5,
+        })
+    }
+
+    #[test]
+    fn ewma_prefers_the_faster_endpoint_and_forgets_in_time() {
+        let decay = Duration::from_secs(10);
+        let s = with(Balance::Ewma { decay }, 2);
+        let (slow, fast) = (&s.endpoints()[0], &s.endpoints()[1]);
+        let now = Instant::now();
+        slow.observe_latency(Duration::from_micros(10_500), now, decay);
+        fast.observe_latency(Duration::from_millis(1), now, decay);
+        // Two endpoints: every pick compares both, and the faster wins while both are idle...
+        for _ in 0..20 {
+            let (e, _inflight) = s.pick().unwrap();
+            assert_eq!(e.addr, fast.addr);
+        }
+        // ...and while the fast one has up to 9 outstanding (1 ms x 10 < 10.5 ms x 1).
+        let held: Vec<_> = (0..10).map(|_| s.pick().unwrap()).collect();
+        assert!(held.iter().all(|(e, _)| e.addr == fast.addr));
+        let (e, _x) = s.pick().unwrap();
+        assert_eq!(e.addr, slow.addr, "1 ms x 11 loses to 10.5 ms x 1");
+        drop(held);
+        // A peak replaces the average at once; a lower sample blends in over time.
+        fast.observe_latency(Duration::from_millis(50), now, decay);
+        assert!((fast.ewma_cost_at(now, decay) - 50e6).abs() < 1.0);
+        let later = now + decay;
+        fast.observe_latency(Duration::from_millis(1), later, decay);
+        let blended = fast.ewma_cost_at(later, decay);
+        // e^-1 of the decayed 50 ms (itself e^-1 of 50) plus (1 - e^-1) of 1 ms.
+        let w = (-1.0f64).exp();
+        let want = 50e6 * w * w + 1e6 * (1.0 - w);
+        assert!((blended - want).abs() / want < 1e-6, "{blended} vs {want}");
+        // An endpoint never measured is tried first while idle, and loses once busy.
+        let fresh = with(Balance::Ewma { decay }, 2);
+        let (a, b) = (&fresh.endpoints()[0], &fresh.endpoints()[1]);
+        a.observe_latency(Duration::from_millis(1), now, decay);
+        let (e, _first) = fresh.pick().unwrap();
+        assert_eq!(e.addr, b.addr, "unmeasured and idle: load 0");
+        let (e, _second) = fresh.pick().unwrap();
+        assert_eq!(e.addr, a.addr, "unmeasured and busy: the penalty");
+    }
+
+    #[test]
+    fn heap_takes_the_least_loaded_and_round_robin_takes_turns() {
+        let h = with(Balance::Heap, 3);
+        let _a = h.pick().unwrap();
+        let _b = h.pick().unwrap();
+        let _c = h.pick().unwrap();
+        let addrs: Vec<_> = [&_a, &_b, &_c].iter().map(|p| p.0.addr).collect();
+        assert_eq!(addrs.len(), 3);
+        assert!(
+            h.endpoints().iter().all(|e| e.outstanding() == 1),
+            "each got one"
+        );
+        drop(_b);
+        let (e, _d) = h.pick().unwrap();
+        assert_eq!(e.addr, addrs[1], "the one whose request finished");
+
+        let r = with(Balance::RoundRobin, 3);
+        let order: Vec<u16> = (0..7)
+            .map(|_| r.pick().unwrap().0.addr.port() - 8000)
+            .collect();
+        assert_eq!(order, vec![0, 1, 2, 0, 1, 2, 0]);
+        // A dead endpoint is skipped.
+        let policy = Accrual {
+            policy: AccrualPolicy::ConsecutiveFailures(1),
+            backoff: Backoff::Constant(Duration::from_secs(60)),
+        };
+        r.endpoints()[2].record(false, Some(&policy), Instant::now());
+        let order: Vec<u16> = (0..4)
+            .map(|_| r.pick().unwrap().0.addr.port() - 8000)
+            .collect();
+        assert_eq!(order, vec![1, 0, 1, 0]);
     }
 
     #[test]

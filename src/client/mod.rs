@@ -7,5 +7,7 @@
 mod balancer;
 mod pool;
 
-pub use balancer::{Accrual, AccrualPolicy, Endpoint, EndpointSet, InFlight};
+pub use balancer::{
+    Accrual, AccrualPolicy, Balance, BalancerPolicy, Endpoint, EndpointSet, InFlight,
+};
 pub use pool::{Pool, PoolSettings, Upstream};

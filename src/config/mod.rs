@@ -44,10 +44,10 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{Diagnostic, Severity};
 pub use spanned::{Position, Spanned};
 pub use types::{
-    AccrualConfig, AccrualPolicyConfig, AdminConfig, BackoffConfig, BudgetConfig, ByteSize,
-    ClientConfig, Config, FsNamerConfig, H2Settings, IdentifierConfig, NamerConfig, PoolConfig,
-    PrometheusConfig, Protocol, RecentRequestsConfig, RetriesConfig, RouterConfig, RuntimeConfig,
-    ServerConfig, ServiceConfig, ThriftRouterConfig,
+    AccrualConfig, AccrualPolicyConfig, AdminConfig, BackoffConfig, BalancerConfig, BudgetConfig,
+    ByteSize, ClientConfig, Config, FsNamerConfig, H2Settings, IdentifierConfig, NamerConfig,
+    PoolConfig, PrometheusConfig, Protocol, RecentRequestsConfig, RetriesConfig, RouterConfig,
+    RuntimeConfig, ServerConfig, ServiceConfig, ThriftRouterConfig,
 };
 
 /// The outcome of checking a config file: every diagnostic, and the typed config when there

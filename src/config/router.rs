@@ -13,9 +13,9 @@ use std::time::Duration;
 use super::schema::{self, Keys, kinds};
 use super::spanned::{Position, Spanned};
 use super::types::{
-    AccrualConfig, AccrualPolicyConfig, BackoffConfig, BudgetConfig, ByteSize, ClientConfig,
-    H2Settings, IdentifierConfig, PoolConfig, Protocol, RetriesConfig, RouterConfig, ServerConfig,
-    ServiceConfig, ThriftRouterConfig,
+    AccrualConfig, AccrualPolicyConfig, BackoffConfig, BalancerConfig, BudgetConfig, ByteSize,
+    ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol, RetriesConfig, RouterConfig,
+    ServerConfig, ServiceConfig, ThriftRouterConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -601,6 +601,12 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
     if let Some(e) = f.get("requeueBudget") {
         c.requeue_budget = budget(ctx, &e.value, &child(path, "requeueBudget"));
     }
+    if let Some(e) = f.get("loadBalancer") {
+        let p = child(path, "loadBalancer");
+        if let Some(b) = load_balancer(ctx, &e.value, &p) {
+            c.load_balancer = b;
+        }
+    }
     if let Some(e) = f.get("failureAccrual") {
         let p = child(path, "failureAccrual");
         if let Some((kind, pos)) = ctx.kind(&e.value, &p, "failureAccrual") {
@@ -690,6 +696,63 @@ fn client(ctx: &mut Ctx<'_>, node: &Node, path: &str, protocol: Protocol) -> Cli
         }
     }
     c
+}
+
+/// `client.loadBalancer`: linkerd's kinds; `aperture` is reported (not supported yet), as is
+/// `enableProbation: true` (hawser drops an endpoint as soon as the namer does).
+fn load_balancer(ctx: &mut Ctx<'_>, node: &Node, p: &str) -> Option<BalancerConfig> {
+    let (kind, pos) = ctx.kind(node, p, "loadBalancer")?;
+    let keys = match kind {
+        "p2c" | "roundRobin" => schema::BALANCER_P2C,
+        "ewma" => schema::BALANCER_EWMA,
+        "heap" => schema::BALANCER_HEAP,
+        "aperture" => {
+            ctx.keys(node, p, &[schema::BALANCER_APERTURE], true);
+            ctx.unsupported_kind(pos, p, "loadBalancer", "aperture");
+            return None;
+        }
+        other => {
+            let other = other.to_string();
+            ctx.unsupported_kind_of(
+                &other,
+                pos,
+                p,
+                "loadBalancer",
+                &["p2c", "ewma", "aperture", "heap", "roundRobin"],
+            );
+            return None;
+        }
+    };
+    let kind = kind.to_string();
+    let f = ctx.keys(node, p, &[keys], true)?;
+    if let Some(e) = f.get("enableProbation")
+        && ctx.bool(&e.value, &child(p, "enableProbation")) == Some(true)
+    {
+        ctx.unsupported_key(e.value.pos, p, "enableProbation: true");
+    }
+    let mut max_effort = 5;
+    if let Some(e) = f.get("maxEffort")
+        && let Some(n) = ctx.int(&e.value, &child(p, "maxEffort"), 0..=100)
+    {
+        max_effort = n as u32;
+    }
+    Some(match kind.as_str() {
+        "p2c" => BalancerConfig::P2c { max_effort },
+        "roundRobin" => BalancerConfig::RoundRobin { max_effort },
+        "heap" => BalancerConfig::Heap,
+        _ => {
+            let mut decay_ms = 10_000;
+            if let Some(e) = f.get("decayTimeMs")
+                && let Some(n) = ctx.int(&e.value, &child(p, "decayTimeMs"), 1..=3_600_000)
+            {
+                decay_ms = n as u64;
+            }
+            BalancerConfig::Ewma {
+                max_effort,
+                decay_ms,
+            }
+        }
+    })
 }
 
 /// `kind` and `configs` of a client or service: `io.l5d.global` (the default) is supported,

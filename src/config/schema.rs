@@ -185,7 +185,7 @@ pub(crate) const CLIENT_COMMON: Keys = &[
     ("connectTimeoutMs", S),
     ("failureAccrual", S),
     ("tls", U),
-    ("loadBalancer", U),
+    ("loadBalancer", S),
     ("failFast", U),
     ("requestAttemptTimeoutMs", U),
     ("requeueBudget", S),
@@ -241,6 +241,23 @@ pub(crate) const ACCRUAL_SUCCESS_RATE: Keys = &[
     ("successRate", S),
     ("requests", S),
     ("backoff", S),
+];
+pub(crate) const BALANCER_P2C: Keys = &[("kind", S), ("maxEffort", S), ("enableProbation", S)];
+pub(crate) const BALANCER_EWMA: Keys = &[
+    ("kind", S),
+    ("maxEffort", S),
+    ("decayTimeMs", S),
+    ("enableProbation", S),
+];
+pub(crate) const BALANCER_HEAP: Keys = &[("kind", S), ("enableProbation", S)];
+/// Known so typos are caught; the kind itself is reported as not supported (once).
+pub(crate) const BALANCER_APERTURE: Keys = &[
+    ("kind", S),
+    ("maxEffort", S),
+    ("lowLoad", S),
+    ("highLoad", S),
+    ("minAperture", S),
+    ("enableProbation", S),
 ];
 pub(crate) const ACCRUAL_SUCCESS_RATE_WINDOWED: Keys = &[
     ("kind", S),
@@ -386,6 +403,10 @@ mod tests {
             ACCRUAL_CONSECUTIVE,
             ACCRUAL_SUCCESS_RATE,
             ACCRUAL_SUCCESS_RATE_WINDOWED,
+            BALANCER_P2C,
+            BALANCER_EWMA,
+            BALANCER_HEAP,
+            BALANCER_APERTURE,
             BACKOFF_CONSTANT,
             BACKOFF_JITTERED,
             INTERPRETER,

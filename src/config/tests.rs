@@ -506,14 +506,14 @@ fn exit_codes_and_load_results() {
 #[test]
 fn diagnostics_print_as_file_line_col_message_with_key_paths() {
     let r = check_str(
-        "routers:\n- protocol: http\n  servers:\n  - port: 1\n  client:\n    loadBalancer:\n      kind: ewma\n",
+        "routers:\n- protocol: http\n  servers:\n  - port: 1\n  client:\n    failFast: true\n",
         "l5d.yaml",
     );
     let d = &r.diagnostics[0];
-    assert_eq!(d.key_path, "routers[0].client.loadBalancer");
+    assert_eq!(d.key_path, "routers[0].client.failFast");
     assert_eq!(
         d.to_string(),
-        "l5d.yaml:6:5: `loadBalancer` (routers[0].client) is a linkerd 1.x feature hawser does not support yet"
+        "l5d.yaml:6:5: `failFast` (routers[0].client) is a linkerd 1.x feature hawser does not support yet"
     );
 }
 
@@ -722,4 +722,57 @@ fn recent_requests_and_influxdb_telemeters_are_read() {
         "telemetry:\n- kind: io.l5d.recentRequests\n  sampleRate: 2\n{MINIMAL}"
     ));
     assert_eq!((line, sev), (3, Severity::Error));
+}
+
+#[test]
+fn load_balancers_are_typed_with_linkerds_defaults() {
+    assert_eq!(
+        load(MINIMAL).routers[0].client.load_balancer,
+        BalancerConfig::P2c { max_effort: 5 }
+    );
+    let lb = |yaml: &str| {
+        load(&format!("{MINIMAL}  client:\n    loadBalancer: {yaml}\n")).routers[0]
+            .client
+            .load_balancer
+            .clone()
+    };
+    assert_eq!(
+        lb("{kind: ewma}"),
+        BalancerConfig::Ewma {
+            max_effort: 5,
+            decay_ms: 10_000
+        }
+    );
+    assert_eq!(
+        lb("{kind: ewma, maxEffort: 3, decayTimeMs: 500, enableProbation: false}"),
+        BalancerConfig::Ewma {
+            max_effort: 3,
+            decay_ms: 500
+        }
+    );
+    assert_eq!(lb("{kind: heap}"), BalancerConfig::Heap);
+    assert_eq!(
+        lb("{kind: roundRobin, maxEffort: 2}"),
+        BalancerConfig::RoundRobin { max_effort: 2 }
+    );
+    assert_eq!(
+        lb("{kind: p2c, maxEffort: 9}"),
+        BalancerConfig::P2c { max_effort: 9 }
+    );
+    // aperture and probation are reported; a key of another kind is an error.
+    let (_, _, sev, msg) = one(&format!(
+        "{MINIMAL}  client:\n    loadBalancer: {{kind: aperture, lowLoad: 0.5}}\n"
+    ));
+    assert_eq!(sev, Severity::Unsupported);
+    assert!(msg.contains("aperture"), "{msg}");
+    let (_, _, sev, msg) = one(&format!(
+        "{MINIMAL}  client:\n    loadBalancer: {{kind: p2c, enableProbation: true}}\n"
+    ));
+    assert_eq!(sev, Severity::Unsupported);
+    assert!(msg.contains("enableProbation"), "{msg}");
+    let (_, _, sev, msg) = one(&format!(
+        "{MINIMAL}  client:\n    loadBalancer: {{kind: heap, decayTimeMs: 5}}\n"
+    ));
+    assert_eq!(sev, Severity::Error);
+    assert!(msg.contains("decayTimeMs"), "{msg}");
 }

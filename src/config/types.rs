@@ -308,6 +308,48 @@ pub struct ClientConfig {
     /// 300 s); `None` for `kind: none`.
     #[serde(rename = "failureAccrual")]
     pub failure_accrual: Option<AccrualConfig>,
+    /// `loadBalancer` (default `p2c`, linkerd's).
+    #[serde(rename = "loadBalancer")]
+    pub load_balancer: BalancerConfig,
+}
+
+/// `client.loadBalancer`: how a request picks among a concrete name's endpoints (per shard).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum BalancerConfig {
+    /// `p2c`: two at random, the one with fewer requests outstanding.
+    #[serde(rename = "p2c")]
+    P2c {
+        /// `maxEffort` (default 5): redraws past endpoints marked dead.
+        #[serde(rename = "maxEffort")]
+        max_effort: u32,
+    },
+    /// `ewma`: two at random, the one with the lower peak-EWMA latency times outstanding + 1.
+    #[serde(rename = "ewma")]
+    Ewma {
+        /// `maxEffort` (default 5).
+        #[serde(rename = "maxEffort")]
+        max_effort: u32,
+        /// `decayTimeMs` (default 10,000): how fast the latency average forgets.
+        #[serde(rename = "decayTimeMs")]
+        decay_ms: u64,
+    },
+    /// `heap`: the endpoint with the fewest requests outstanding.
+    #[serde(rename = "heap")]
+    Heap,
+    /// `roundRobin`: each endpoint in turn.
+    #[serde(rename = "roundRobin")]
+    RoundRobin {
+        /// `maxEffort` (default 5): endpoints skipped past while they are marked dead.
+        #[serde(rename = "maxEffort")]
+        max_effort: u32,
+    },
+}
+
+impl Default for BalancerConfig {
+    fn default() -> Self {
+        BalancerConfig::P2c { max_effort: 5 }
+    }
 }
 
 /// `failureAccrual:` (`io.l5d.consecutiveFailures`, linkerd's default, or `io.l5d.successRate`).
@@ -402,6 +444,7 @@ impl Default for ClientConfig {
             h2: None,
             requeue_budget: BudgetConfig::default(),
             failure_accrual: Some(AccrualConfig::default()),
+            load_balancer: BalancerConfig::default(),
         }
     }
 }

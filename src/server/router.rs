@@ -70,6 +70,8 @@ pub struct RouterPlan {
     pub requeue: BudgetParams,
     /// `client.failureAccrual`; `None` for `kind: none`.
     pub accrual: Option<crate::client::Accrual>,
+    /// `client.loadBalancer`.
+    pub balancer: crate::client::BalancerPolicy,
     /// `service.responseClassifier`: which responses are failures (for accrual).
     pub classifier: crate::resilience::Classifier,
 }
@@ -204,6 +206,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             total_timeout: r.service.total_timeout,
             retry: retry_policy(&r.service),
             requeue: budget_params(&r.client.requeue_budget),
+            balancer: balancer_policy(&r.client.load_balancer),
             accrual: r
                 .client
                 .failure_accrual
@@ -405,6 +408,30 @@ fn leaf_addr(id: &Path, namers: &[NamerUpdate]) -> Option<DelegateAddr> {
     match lookup_in(namers, &path_strs(id)?) {
         NamerAnswer::Bound { addrs, .. } => Some(bound(addrs)),
         NamerAnswer::Neg => Some(DelegateAddr::Neg),
+    }
+}
+
+/// `client.loadBalancer` as the balancer takes it.
+fn balancer_policy(c: &crate::config::BalancerConfig) -> crate::client::BalancerPolicy {
+    use crate::client::Balance;
+    use crate::config::BalancerConfig as C;
+    let (balance, max_effort) = match *c {
+        C::P2c { max_effort } => (Balance::P2c, max_effort),
+        C::Ewma {
+            max_effort,
+            decay_ms,
+        } => (
+            Balance::Ewma {
+                decay: Duration::from_millis(decay_ms),
+            },
+            max_effort,
+        ),
+        C::Heap => (Balance::Heap, 0),
+        C::RoundRobin { max_effort } => (Balance::RoundRobin, max_effort),
+    };
+    crate::client::BalancerPolicy {
+        balance,
+        max_effort: max_effort as usize,
     }
 }
 
@@ -754,6 +781,8 @@ struct EndpointCache {
     generation: u64,
     by_id: foldhash::HashMap<Path, Rc<Target>>,
     by_addr: foldhash::HashMap<SocketAddr, Rc<Endpoint>>,
+    /// `client.loadBalancer`, for every set built here.
+    balancer: crate::client::BalancerPolicy,
 }
 
 /// Most concrete names one router keeps endpoint sets for on a shard. Names
@@ -803,7 +832,7 @@ impl EndpointCache {
             stats: stats.client(&client),
             requeue: requeue.budget(),
             client,
-            endpoints: EndpointSet::weighted(eps),
+            endpoints: EndpointSet::weighted(eps).with_policy(self.balancer),
             dns: dns.map(|(host, port)| DnsState {
                 host,
                 port,
@@ -832,7 +861,10 @@ impl Router {
             cache: RefCell::new(
                 BindCache::new(BIND_CACHE_ENTRIES).with_max_bytes(BIND_CACHE_BYTES),
             ),
-            endpoints: Rc::new(RefCell::new(EndpointCache::default())),
+            endpoints: Rc::new(RefCell::new(EndpointCache {
+                balancer: plan.balancer,
+                ..EndpointCache::default()
+            })),
         }
     }
 

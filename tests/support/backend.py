@@ -13,7 +13,8 @@ behaviours chosen by path:
   /slow/MS             wait MS milliseconds before answering
   /early417            answer 417 without reading the body (for Expect tests)
   /_count              how many other requests this backend has seen (not counted)
-With the environment variable BACKEND_STATUS=NNN every other request is answered with NNN.
+With the environment variable BACKEND_STATUS=NNN every other request is answered with NNN;
+with BACKEND_DELAY_MS=MS every other request waits MS milliseconds before its answer.
 The JSON includes `peer_port`, the client port of the connection, so tests
 can tell whether the proxy reused an upstream connection.
 Request bodies may be Content-Length or chunked; they are hashed as they
@@ -31,6 +32,7 @@ from http.server import BaseHTTPRequestHandler
 
 NAME = "backend"
 ALWAYS = int(os.environ.get("BACKEND_STATUS", "0") or 0)
+DELAY = int(os.environ.get("BACKEND_DELAY_MS", "0") or 0) / 1000.0
 COUNT = 0
 COUNT_LOCK = threading.Lock()
 BLOCK = b"x" * 65536
@@ -125,6 +127,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         n, digest = self.read_body()
+        if DELAY:
+            time.sleep(DELAY)
         if ALWAYS:
             self.send_json(ALWAYS, self.describe(n, digest))
         elif kind == "status":

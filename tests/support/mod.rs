@@ -54,6 +54,16 @@ impl Backend {
         )
     }
 
+    /// A backend that waits `ms` milliseconds before every answer (but `/_count`'s).
+    pub fn start_slow(name: &str, ms: u64) -> Backend {
+        Self::start_with_env(
+            name,
+            "127.0.0.1",
+            0,
+            &[("BACKEND_DELAY_MS", &ms.to_string())],
+        )
+    }
+
     /// A backend on another loopback address (`127.0.0.2`, ...) and port (0: any).
     pub fn start_on(name: &str, ip: &str, port: u16) -> Backend {
         Self::start_with_env(name, ip, port, &[])
