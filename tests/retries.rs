@@ -11,16 +11,22 @@ fn config(admin: u16, port: u16, disco: &std::path::Path, service: &str) -> Stri
     fs_config(admin, port, disco, &format!("  service:\n{service}"))
 }
 
+/// An `io.l5d.fs` directory whose service `web` lists `backends` on 127.0.0.1.
+fn web_on(backends: &[&Backend]) -> std::path::PathBuf {
+    let disco = temp_dir("disco");
+    let lines: String = backends
+        .iter()
+        .map(|b| format!("127.0.0.1 {}\n", b.port))
+        .collect();
+    write_service(&disco, "web", &lines);
+    disco
+}
+
 #[test]
 fn retryable_reads_fail_over_to_a_healthy_endpoint() {
     let bad = Backend::start_status("bad", 503);
     let good = Backend::start("good");
-    let disco = temp_dir("disco");
-    write_service(
-        &disco,
-        "web",
-        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
-    );
+    let disco = web_on(&[&bad, &good]);
     let (admin, port) = (free_port(), free_port());
     // Failure accrual off, so the 503 endpoint stays in rotation and the classifier decides.
     let service = "    responseClassifier:\n      kind: io.l5d.http.retryableRead5XX\n    retries:\n      budget: {minRetriesPerSec: 100, percentCanRetry: 1.0, ttlSecs: 10}\n  client:\n    failureAccrual: {kind: none}\n";
@@ -132,12 +138,7 @@ fn five_failures_in_a_row_take_an_endpoint_out_of_rotation() {
     // linkerd's default failure accrual: 5 consecutive failures, then a backoff of 5 s or more.
     let bad = Backend::start_status("bad", 503);
     let good = Backend::start("good");
-    let disco = temp_dir("disco");
-    write_service(
-        &disco,
-        "web",
-        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
-    );
+    let disco = web_on(&[&bad, &good]);
     let (admin, port) = (free_port(), free_port());
     let _h = Hawser::start(&fs_config(admin, port, &disco, ""), admin, 1);
     let statuses: Vec<u16> = (0..60)
@@ -169,12 +170,7 @@ fn a_success_rate_below_the_required_one_takes_an_endpoint_out_of_rotation() {
     // and it is marked dead on its 4th request (never before `requests` requests).
     let bad = Backend::start_status("bad", 503);
     let good = Backend::start("good");
-    let disco = temp_dir("disco");
-    write_service(
-        &disco,
-        "web",
-        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", bad.port, good.port),
-    );
+    let disco = web_on(&[&bad, &good]);
     let (admin, port) = (free_port(), free_port());
     let extra = "  client:\n    failureAccrual:\n      kind: io.l5d.successRate\n      successRate: 0.9\n      requests: 4\n      backoff: {kind: constant, ms: 60000}\n";
     let _h = Hawser::start(&fs_config(admin, port, &disco, extra), admin, 1);
@@ -196,12 +192,7 @@ fn ewma_sends_most_requests_to_the_faster_endpoint() {
     // them about evenly; ewma learns that one answers in ~40 ms and the other at once.
     let slow = Backend::start_slow("slow", 40);
     let fast = Backend::start("fast");
-    let disco = temp_dir("disco");
-    write_service(
-        &disco,
-        "web",
-        &format!("127.0.0.1 {}\n127.0.0.1 {}\n", slow.port, fast.port),
-    );
+    let disco = web_on(&[&slow, &fast]);
     let run = |lb: &str| {
         let (admin, port) = (free_port(), free_port());
         let extra = format!("  client:\n    loadBalancer: {lb}\n");

@@ -172,8 +172,7 @@ impl Endpoint {
         let Some(at) = self.ewma_at.get() else {
             return 0.0;
         };
-        let idle = now.saturating_duration_since(at).as_secs_f64();
-        self.ewma_cost.get() * (-idle / decay.as_secs_f64().max(1e-3)).exp()
+        self.ewma_cost.get() * decay_weight(now.saturating_duration_since(at), decay)
     }
 
     /// Folds one request's latency into the peak EWMA: a latency above the average replaces
@@ -184,13 +183,9 @@ impl Endpoint {
         let next = if rtt > cost {
             rtt
         } else {
-            let w = match self.ewma_at.get() {
-                Some(at) => {
-                    let td = now.saturating_duration_since(at).as_secs_f64();
-                    (-td / decay.as_secs_f64().max(1e-3)).exp()
-                }
-                None => 0.0,
-            };
+            let w = self.ewma_at.get().map_or(0.0, |at| {
+                decay_weight(now.saturating_duration_since(at), decay)
+            });
             cost * w + rtt * (1.0 - w)
         };
         self.ewma_cost.set(next);
@@ -304,6 +299,12 @@ impl Endpoint {
         self.dead_until.set(None);
         self.last_backoff.set(None);
     }
+}
+
+/// The weight an average keeps after `elapsed` when it forgets at the rate `decay`:
+/// e^(-elapsed/decay).
+fn decay_weight(elapsed: Duration, decay: Duration) -> f64 {
+    (-elapsed.as_secs_f64() / decay.as_secs_f64().max(1e-3)).exp()
 }
 
 /// Counts a request against an endpoint until dropped (and, for `ewma`, times it).

@@ -371,16 +371,8 @@ async fn exchange(
         }
     };
     if let Some(at) = arrived {
-        env.router
-            .stats
-            .record_recent(crate::telemetry::RecentRequest {
-                at,
-                source: peer,
-                server: env.server,
-                logical: routed.service.to_string(),
-                concrete: routed.target.client.clone(),
-                destination: last_dst.get(),
-            });
+        let row = routed.recent_row(at, peer, env.server, last_dst.get());
+        env.router.stats.record_recent(row);
     }
     match result {
         Ok((next, status)) => {

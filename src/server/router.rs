@@ -618,6 +618,24 @@ impl Routed {
         }
     }
 
+    /// This request as a row of the recent requests (`io.l5d.recentRequests`).
+    pub fn recent_row(
+        &self,
+        at: std::time::SystemTime,
+        source: SocketAddr,
+        server: SocketAddr,
+        destination: Option<SocketAddr>,
+    ) -> crate::telemetry::RecentRequest {
+        crate::telemetry::RecentRequest {
+            at,
+            source,
+            server,
+            logical: self.service.to_string(),
+            concrete: self.target.client.clone(),
+            destination,
+        }
+    }
+
     /// The `l5d-err` text for "no endpoints", as linkerd words it.
     pub fn no_hosts_reason(&self) -> String {
         no_hosts(

@@ -101,16 +101,8 @@ async fn one_call(
             let last_dst = std::cell::Cell::new(None);
             let answer = forward(&frame, &call, &routed, deadline, env, &limits, &last_dst).await;
             if let Some(at) = arrived {
-                env.router
-                    .stats
-                    .record_recent(crate::telemetry::RecentRequest {
-                        at,
-                        source: peer,
-                        server: env.server,
-                        logical: routed.service.to_string(),
-                        concrete: routed.target.client.clone(),
-                        destination: last_dst.get(),
-                    });
+                let row = routed.recent_row(at, peer, env.server, last_dst.get());
+                env.router.stats.record_recent(row);
             }
             // A call that found no endpoint never reached the client.
             if !matches!(&answer, Err(f) if !f.upstream) {

@@ -424,18 +424,15 @@ async fn open_stream(
         }
     };
     if router.stats.sample_recent() {
-        router.stats.record_recent(crate::telemetry::RecentRequest {
-            at: std::time::SystemTime::now()
-                - crate::runtime::exec::now().saturating_duration_since(started),
-            source: down
-                .remote
-                .get()
-                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0))),
-            server: env.server,
-            logical: routed.service.to_string(),
-            concrete: routed.target.client.clone(),
-            destination: up.addr,
-        });
+        let at = std::time::SystemTime::now()
+            - crate::runtime::exec::now().saturating_duration_since(started);
+        let source = down
+            .remote
+            .get()
+            .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        router
+            .stats
+            .record_recent(routed.recent_row(at, source, env.server, up.addr));
     }
     let mut link = Link::new();
     link.peer = Some((down.clone(), dsid));
