@@ -636,3 +636,47 @@ fn hostile_request_dtabs_are_refused_or_cached_within_a_memory_budget() {
     let grown = s._hawser.rss_kib().saturating_sub(before);
     assert!(grown < 40 * 1024, "RSS grew {grown} KiB");
 }
+
+#[test]
+fn interpreter_transformers_filter_and_reroute_addresses() {
+    // Two hosts for `web`; io.l5d.specificHost keeps 127.0.0.2's.
+    let one = Backend::start_on("one", "127.0.0.1", 0);
+    let two = Backend::start_on("two", "127.0.0.2", 0);
+    let disco = temp_dir("disco");
+    write_service(
+        &disco,
+        "web",
+        &format!("127.0.0.1 {}\n127.0.0.2 {}\n", one.port, two.port),
+    );
+    let (admin, port) = (free_port(), free_port());
+    let extra = "  interpreter:\n    transformers:\n    - kind: io.l5d.specificHost\n      host: 127.0.0.2\n";
+    let _h = Hawser::start(&fs_config(admin, port, &disco, extra), admin, 1);
+    for i in 0..10 {
+        let r = send(port, &format!("/{i}"), Some("web"), &[]);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-backend"), Some("two"), "{r:?}");
+    }
+    // io.l5d.port: the namer lists a port nothing listens on; every address gets the
+    // backend's port instead (a per-host proxy's port, in linkerd's use of it).
+    let dead = free_port();
+    write_service(&disco, "api", &format!("127.0.0.1 {dead}\n"));
+    let (admin2, port2) = (free_port(), free_port());
+    let extra = format!(
+        "  interpreter:\n    transformers:\n    - kind: io.l5d.port\n      port: {}\n",
+        one.port
+    );
+    let _h2 = Hawser::start(&fs_config(admin2, port2, &disco, &extra), admin2, 1);
+    let r = send(port2, "/", Some("api"), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-backend"), Some("one"));
+    assert_eq!(
+        r.json()["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h[0] == "l5d-dst-client")
+            .map(|h| h[1].clone()),
+        Some(serde_json::json!("/#/io.l5d.fs/api")),
+        "the concrete name is the namer's, the address the transformer's"
+    );
+}

@@ -6,6 +6,7 @@
 
 mod balancer;
 mod pool;
+pub mod transform;
 
 pub use balancer::{
     Accrual, AccrualPolicy, Balance, BalancerPolicy, Endpoint, EndpointSet, InFlight,

@@ -47,7 +47,7 @@ pub use types::{
     AccrualConfig, AccrualPolicyConfig, AdminConfig, BackoffConfig, BalancerConfig, BudgetConfig,
     ByteSize, ClientConfig, Config, FsNamerConfig, H2Settings, IdentifierConfig, NamerConfig,
     PoolConfig, PrometheusConfig, Protocol, RecentRequestsConfig, RetriesConfig, RouterConfig,
-    RuntimeConfig, ServerConfig, ServiceConfig, ThriftRouterConfig,
+    RuntimeConfig, ServerConfig, ServiceConfig, ThriftRouterConfig, TransformerConfig,
 };
 
 /// The outcome of checking a config file: every diagnostic, and the typed config when there

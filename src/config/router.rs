@@ -15,7 +15,7 @@ use super::spanned::{Position, Spanned};
 use super::types::{
     AccrualConfig, AccrualPolicyConfig, BackoffConfig, BalancerConfig, BudgetConfig, ByteSize,
     ClientConfig, H2Settings, IdentifierConfig, PoolConfig, Protocol, RetriesConfig, RouterConfig,
-    ServerConfig, ServiceConfig, ThriftRouterConfig,
+    ServerConfig, ServiceConfig, ThriftRouterConfig, TransformerConfig,
 };
 use super::validate::{Listener, MAX_MS};
 use super::walk::{Ctx, child, index};
@@ -173,6 +173,7 @@ fn typed_router(
         servers: Vec::new(),
         max_initial_line: ByteSize::kib(4),
         max_headers: ByteSize::kib(8),
+        transformers: Vec::new(),
         client: ClientConfig::default(),
         service: ServiceConfig::default(),
         thrift: (protocol == Protocol::Thrift).then(ThriftRouterConfig::default),
@@ -266,7 +267,7 @@ fn typed_router(
         r.service = service(ctx, &e.value, &child(path, "service"), protocol);
     }
     if let Some(e) = f.get("interpreter") {
-        interpreter(ctx, &e.value, &child(path, "interpreter"));
+        r.transformers = interpreter(ctx, &e.value, &child(path, "interpreter"));
     }
     Some(r)
 }
@@ -958,7 +959,7 @@ fn retries(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> RetriesConfig {
     r
 }
 
-fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
+fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<TransformerConfig> {
     let kind = match &node.value {
         Value::Map(m) => m.iter().find(|e| e.key == "kind"),
         _ => None,
@@ -966,12 +967,78 @@ fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) {
     if let Some(e) = kind {
         let kp = child(path, "kind");
         let Some(k) = ctx.string(&e.value, &kp) else {
-            return;
+            return Vec::new();
         };
         if k != "default" {
             ctx.unsupported_kind_of(k, e.value.pos, path, "interpreter", kinds::INTERPRETERS);
-            return;
+            return Vec::new();
         }
     }
-    ctx.keys(node, path, &[schema::INTERPRETER], true);
+    let Some(f) = ctx.keys(node, path, &[schema::INTERPRETER], true) else {
+        return Vec::new();
+    };
+    let Some(e) = f.get("transformers") else {
+        return Vec::new();
+    };
+    let tp = child(path, "transformers");
+    let Some(items) = ctx.list(&e.value, &tp) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = index(&tp, i);
+        let Some((kind, pos)) = ctx.kind(item, &p, "transformer") else {
+            continue;
+        };
+        let kind = kind.to_string();
+        let keys = match kind.as_str() {
+            "io.l5d.localhost" => schema::TRANSFORMER_PLAIN,
+            "io.l5d.specificHost" => schema::TRANSFORMER_HOST,
+            "io.l5d.port" => schema::TRANSFORMER_PORT,
+            "io.l5d.k8s.localnode" => schema::TRANSFORMER_LOCALNODE,
+            _ => {
+                ctx.unsupported_kind_of(&kind, pos, &p, "transformer", kinds::TRANSFORMERS);
+                continue;
+            }
+        };
+        let Some(t) = ctx.keys(item, &p, &[keys], true) else {
+            continue;
+        };
+        let required = |ctx: &mut Ctx<'_>, key: &str| {
+            if t.get(key).is_none() {
+                ctx.error(pos, &p, format!("`{p}` ({kind}) needs `{key}`"));
+            }
+        };
+        match kind.as_str() {
+            "io.l5d.localhost" => out.push(TransformerConfig::Localhost),
+            "io.l5d.specificHost" => {
+                required(ctx, "host");
+                if let Some(e) = t.get("host")
+                    && let Some(h) = ctx.string(&e.value, &child(&p, "host"))
+                {
+                    out.push(TransformerConfig::SpecificHost {
+                        host: h.to_string(),
+                    });
+                }
+            }
+            "io.l5d.port" => {
+                required(ctx, "port");
+                if let Some(e) = t.get("port")
+                    && let Some(n) = ctx.int(&e.value, &child(&p, "port"), 1..=65_535)
+                {
+                    out.push(TransformerConfig::Port { port: n as u16 });
+                }
+            }
+            _ => {
+                if let Some(e) = t.get("hostNetwork")
+                    && ctx.bool(&e.value, &child(&p, "hostNetwork")) == Some(true)
+                {
+                    ctx.unsupported_key(e.value.pos, &p, "hostNetwork: true");
+                    continue;
+                }
+                out.push(TransformerConfig::LocalNode);
+            }
+        }
+    }
+    out
 }

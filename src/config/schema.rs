@@ -278,7 +278,11 @@ pub(crate) const TELEMETER_RECENT: Keys = &[
     ("experimental", I),
 ];
 
-pub(crate) const INTERPRETER: Keys = &[("kind", S), ("transformers", U)];
+pub(crate) const INTERPRETER: Keys = &[("kind", S), ("transformers", S)];
+pub(crate) const TRANSFORMER_PLAIN: Keys = &[("kind", S)];
+pub(crate) const TRANSFORMER_HOST: Keys = &[("kind", S), ("host", S)];
+pub(crate) const TRANSFORMER_PORT: Keys = &[("kind", S), ("port", S)];
+pub(crate) const TRANSFORMER_LOCALNODE: Keys = &[("kind", S), ("hostNetwork", S)];
 
 pub(crate) const IDENT_HEADER_TOKEN: Keys = &[("kind", S), ("header", S)];
 pub(crate) const IDENT_METHOD_AND_HOST: Keys = &[("kind", S), ("httpUriInDst", S)];
@@ -324,6 +328,16 @@ pub(crate) mod kinds {
         "io.l5d.header",
         "io.l5d.ingress",
         "io.l5d.k8s.istio",
+    ];
+
+    pub(crate) const TRANSFORMERS: &[&str] = &[
+        "io.l5d.localhost",
+        "io.l5d.specificHost",
+        "io.l5d.port",
+        "io.l5d.k8s.daemonset",
+        "io.l5d.k8s.localnode",
+        "io.l5d.replace",
+        "io.l5d.const",
     ];
 
     pub(crate) const INTERPRETERS: &[&str] = &[

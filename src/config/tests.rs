@@ -776,3 +776,30 @@ fn load_balancers_are_typed_with_linkerds_defaults() {
     assert_eq!(sev, Severity::Error);
     assert!(msg.contains("decayTimeMs"), "{msg}");
 }
+
+#[test]
+fn address_transformers_are_read_and_the_others_reported() {
+    let c = load(&format!(
+        "{MINIMAL}  interpreter:\n    kind: default\n    transformers:\n    - kind: io.l5d.localhost\n    - kind: io.l5d.specificHost\n      host: 10.0.0.7\n    - kind: io.l5d.port\n      port: 4141\n    - kind: io.l5d.k8s.localnode\n"
+    ));
+    assert_eq!(
+        c.routers[0].transformers,
+        vec![
+            TransformerConfig::Localhost,
+            TransformerConfig::SpecificHost {
+                host: "10.0.0.7".into()
+            },
+            TransformerConfig::Port { port: 4141 },
+            TransformerConfig::LocalNode,
+        ]
+    );
+    let (line, _, sev, msg) = one(&format!(
+        "{MINIMAL}  interpreter:\n    transformers:\n    - kind: io.l5d.k8s.daemonset\n      namespace: default\n      service: l5d\n      port: incoming\n"
+    ));
+    assert_eq!((line, sev), (7, Severity::Unsupported), "{msg}");
+    let (_, _, sev, msg) = one(&format!(
+        "{MINIMAL}  interpreter:\n    transformers:\n    - kind: io.l5d.port\n"
+    ));
+    assert_eq!(sev, Severity::Error);
+    assert!(msg.contains("needs `port`"), "{msg}");
+}

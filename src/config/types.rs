@@ -187,6 +187,9 @@ pub struct RouterConfig {
     /// `maxHeadersKB` (default 8 KiB): most header bytes accepted (else 431).
     #[serde(rename = "maxHeaders")]
     pub max_headers: ByteSize,
+    /// `interpreter.transformers` (the default interpreter's): applied in order to the
+    /// addresses a concrete name resolves to.
+    pub transformers: Vec<TransformerConfig>,
     pub client: ClientConfig,
     /// `service` (kind `io.l5d.global`).
     pub service: ServiceConfig,
@@ -287,6 +290,30 @@ impl ServerConfig {
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.ip, self.port)
     }
+}
+
+/// One of `interpreter.transformers`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind")]
+pub enum TransformerConfig {
+    /// `io.l5d.localhost`: keep the addresses whose IP is this host's (its host name's).
+    #[serde(rename = "io.l5d.localhost")]
+    Localhost,
+    /// `io.l5d.specificHost`: keep the addresses whose IP is `host`'s.
+    #[serde(rename = "io.l5d.specificHost")]
+    SpecificHost {
+        /// `host`.
+        host: String,
+    },
+    /// `io.l5d.port`: every address gets this port.
+    #[serde(rename = "io.l5d.port")]
+    Port {
+        /// `port`.
+        port: u16,
+    },
+    /// `io.l5d.k8s.localnode`: keep the addresses in the same /24 as `POD_IP`.
+    #[serde(rename = "io.l5d.k8s.localnode")]
+    LocalNode,
 }
 
 /// A router's `client:` (kind `io.l5d.global`: one setting for every upstream).

@@ -77,7 +77,8 @@ pub fn load_config_layered(
 ) -> Result<(Config, Vec<RouterPlan>), Vec<String>> {
     let config = crate::config::load_layered(text, name, profiles)
         .map_err(|ds| ds.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    let plans = compile_routers(&config, name)?;
+    let mut plans = compile_routers(&config, name)?;
+    crate::server::resolve_transformers(&config, &mut plans, name)?;
     Ok((config, plans))
 }
 

@@ -16,5 +16,8 @@ mod tunnel;
 pub use error::{ProxyError, Source, encode_l5d_err};
 pub use h2::serve as serve_h2;
 pub use http1::{ConnEnv, connection_future_size, reason_phrase, serve as serve_http1};
-pub use router::{RouteError, Routed, Router, RouterPlan, ServerPlan, ThriftPlan, compile_routers};
+pub use router::{
+    RouteError, Routed, Router, RouterPlan, ServerPlan, ThriftPlan, compile_routers,
+    resolve_transformers,
+};
 pub use thrift::serve as serve_thrift;

@@ -72,6 +72,8 @@ pub struct RouterPlan {
     pub accrual: Option<crate::client::Accrual>,
     /// `client.loadBalancer`.
     pub balancer: crate::client::BalancerPolicy,
+    /// `interpreter.transformers`, compiled.
+    pub transforms: Vec<crate::client::transform::AddrTransform>,
     /// `service.responseClassifier`: which responses are failures (for accrual).
     pub classifier: crate::resilience::Classifier,
 }
@@ -207,6 +209,8 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             retry: retry_policy(&r.service),
             requeue: budget_params(&r.client.requeue_budget),
             balancer: balancer_policy(&r.client.load_balancer),
+            // Resolved by `resolve_transformers` when the routers start (not by a check).
+            transforms: Vec::new(),
             accrual: r
                 .client
                 .failure_accrual
@@ -408,6 +412,32 @@ fn leaf_addr(id: &Path, namers: &[NamerUpdate]) -> Option<DelegateAddr> {
     match lookup_in(namers, &path_strs(id)?) {
         NamerAnswer::Bound { addrs, .. } => Some(bound(addrs)),
         NamerAnswer::Neg => Some(DelegateAddr::Neg),
+    }
+}
+
+/// Resolves each router's `interpreter.transformers` (host names, `POD_IP`) into its plan:
+/// at start-up, not in `hawser check` (what the host's environment says is not the config's).
+///
+/// # Errors
+/// One line per transformer that cannot be resolved here, naming the file and router.
+pub fn resolve_transformers(
+    config: &Config,
+    plans: &mut [RouterPlan],
+    file: &str,
+) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    for (i, (r, plan)) in config.routers.iter().zip(plans.iter_mut()).enumerate() {
+        match crate::client::transform::compile(&r.transformers) {
+            Ok(t) => plan.transforms = t,
+            Err(e) => errors.push(format!(
+                "{file}: routers[{i}].interpreter.transformers: {e}"
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
     }
 }
 
@@ -801,6 +831,8 @@ struct EndpointCache {
     by_addr: foldhash::HashMap<SocketAddr, Rc<Endpoint>>,
     /// `client.loadBalancer`, for every set built here.
     balancer: crate::client::BalancerPolicy,
+    /// `interpreter.transformers`, applied to every address list first.
+    transforms: Rc<[crate::client::transform::AddrTransform]>,
 }
 
 /// Most concrete names one router keeps endpoint sets for on a shard. Names
@@ -834,6 +866,11 @@ impl EndpointCache {
         stats: &RouterStats,
         requeue: &BudgetParams,
     ) -> Rc<Target> {
+        let addrs = if self.transforms.is_empty() {
+            addrs
+        } else {
+            crate::client::transform::apply(&self.transforms, addrs)
+        };
         let eps: Vec<(Rc<Endpoint>, f64)> = addrs
             .into_iter()
             .map(|(a, w)| {
@@ -881,6 +918,7 @@ impl Router {
             ),
             endpoints: Rc::new(RefCell::new(EndpointCache {
                 balancer: plan.balancer,
+                transforms: plan.transforms.clone().into(),
                 ..EndpointCache::default()
             })),
         }
