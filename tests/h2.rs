@@ -113,6 +113,40 @@ fn recent_requests_show_h2_streams() {
 }
 
 #[test]
+fn an_idle_h2_connection_gets_goaway_after_idle_timeout_ms() {
+    use std::io::{Read, Write};
+    let alpha = H2Backend::start("alpha");
+    let (admin, port) = (free_port(), free_port());
+    let yaml = h2_config(admin, port, &to("/svc/web", alpha.port), "", "")
+        .replace("routers:\n", "runtime:\n  idleTimeoutMs: 300\nrouters:\n");
+    let _h = Hawser::start(&yaml, admin, 1);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The preface and an empty SETTINGS, then nothing.
+    s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    let t = std::time::Instant::now();
+    let mut bytes = Vec::new();
+    s.read_to_end(&mut bytes).unwrap();
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(3),
+        "closed after {waited:?}"
+    );
+    // Walk the frames: the last is a GOAWAY (type 7) with NO_ERROR.
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at + 9 <= bytes.len() {
+        let len = u32::from_be_bytes([0, bytes[at], bytes[at + 1], bytes[at + 2]]) as usize;
+        frames.push((bytes[at + 3], bytes[at + 9..at + 9 + len].to_vec()));
+        at += 9 + len;
+    }
+    let (kind, payload) = frames.last().expect("frames");
+    assert_eq!(*kind, 7, "{frames:?}");
+    assert_eq!(&payload[4..8], &[0, 0, 0, 0], "NO_ERROR");
+}
+
+#[test]
 fn trailers_pass_both_ways() {
     let alpha = H2Backend::start("alpha");
     let proxy = Proxy::start(&to("/svc/web", alpha.port), "", "", 1);

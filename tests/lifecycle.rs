@@ -258,3 +258,36 @@ fn a_second_hawser_on_the_same_port_is_refused() {
         out.all()
     );
 }
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_after_idle_timeout_ms() {
+    use std::io::{Read, Write};
+    let web = Backend::start("web");
+    let (admin, port) = (free_port(), free_port());
+    let yaml = format!(
+        "admin: {{ip: 127.0.0.1, port: {admin}}}\nruntime:\n  idleTimeoutMs: 300\nrouters:\n- protocol: http\n  dtab: /svc => /$/inet/127.0.0.1/{};\n  servers:\n  - {{ip: 127.0.0.1, port: {port}}}\n",
+        web.port
+    );
+    let _h = Hawser::start(&yaml, admin, 1);
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: web\r\n\r\n").unwrap();
+    let mut buf = vec![0u8; 65536];
+    let n = s.read(&mut buf).unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    // Kept alive, then closed once idle for 300 ms (well before the 5 s read timeout).
+    let t = std::time::Instant::now();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    let waited = t.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(250)
+            && waited < std::time::Duration::from_secs(3),
+        "closed after {waited:?}"
+    );
+}

@@ -65,6 +65,7 @@ pub(crate) const RUNTIME: Keys = &[
     ("ioMemoryKiB", S),
     ("drainTimeoutMs", S),
     ("requestHeaderTimeoutMs", S),
+    ("idleTimeoutMs", S),
     ("maxHeaderCount", S),
     ("spinBeforeParkUs", S),
 ];

@@ -803,3 +803,12 @@ fn address_transformers_are_read_and_the_others_reported() {
     assert_eq!(sev, Severity::Error);
     assert!(msg.contains("needs `port`"), "{msg}");
 }
+
+#[test]
+fn idle_timeout_is_typed_with_a_default() {
+    assert_eq!(load(MINIMAL).runtime.idle_timeout, Duration::from_secs(60));
+    let c = load(&format!("runtime:\n  idleTimeoutMs: 1500\n{MINIMAL}"));
+    assert_eq!(c.runtime.idle_timeout, Duration::from_millis(1500));
+    let (line, _, sev, _) = one(&format!("runtime:\n  idleTimeoutMs: 0\n{MINIMAL}"));
+    assert_eq!((line, sev), (2, Severity::Error));
+}

@@ -586,6 +586,10 @@ pub struct RuntimeConfig {
     /// 408 (slowloris).
     #[serde(rename = "requestHeaderTimeoutMs", serialize_with = "millis")]
     pub request_header_timeout: Duration,
+    /// `idleTimeoutMs` (default 60 s): a client connection with no request in progress (HTTP/1.1
+    /// keep-alive) or no open stream (HTTP/2: then a GOAWAY) is closed after this long.
+    #[serde(rename = "idleTimeoutMs", serialize_with = "millis")]
+    pub idle_timeout: Duration,
     /// `maxHeaderCount` (default 100): most header fields in a request (else 431).
     #[serde(rename = "maxHeaderCount")]
     pub max_header_count: usize,
@@ -603,6 +607,7 @@ impl RuntimeConfig {
     pub const MIN_IO_MEMORY: ByteSize = ByteSize::kib(512);
     pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_REQUEST_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
     pub const DEFAULT_MAX_HEADER_COUNT: usize = 100;
 }
 
@@ -613,6 +618,7 @@ impl Default for RuntimeConfig {
             io_memory: Self::DEFAULT_IO_MEMORY,
             drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
             request_header_timeout: Self::DEFAULT_REQUEST_HEADER_TIMEOUT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
             max_header_count: Self::DEFAULT_MAX_HEADER_COUNT,
             spin_before_park: Duration::ZERO,
         }

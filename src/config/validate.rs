@@ -199,6 +199,11 @@ fn runtime(ctx: &mut Ctx<'_>, node: &Node) -> RuntimeConfig {
     {
         rt.request_header_timeout = Duration::from_millis(ms as u64);
     }
+    if let Some(e) = f.get("idleTimeoutMs")
+        && let Some(ms) = ctx.int(&e.value, "runtime.idleTimeoutMs", 1..=MAX_MS)
+    {
+        rt.idle_timeout = Duration::from_millis(ms as u64);
+    }
     if let Some(e) = f.get("maxHeaderCount")
         && let Some(n) = ctx.int(&e.value, "runtime.maxHeaderCount", 1..=10_000)
     {

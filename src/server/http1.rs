@@ -23,8 +23,6 @@ use crate::net::{Scratch, TcpStream, close_write, write_all};
 use crate::runtime::{CoarseTimers, Drain};
 use crate::telemetry::{Outcome, ServiceStats};
 
-/// How long a keep-alive connection may sit idle between requests.
-const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 /// How long a body read or an upstream response may stall.
 const IO_IDLE: Duration = Duration::from_secs(300);
 
@@ -65,7 +63,13 @@ pub async fn serve(mut stream: TcpStream, peer: SocketAddr, env: Rc<ConnEnv>) {
         // drain. Only an active request gets the (boxed) request future, so
         // an idle connection holds neither a buffer nor a large state machine.
         if rbuf.is_empty()
-            && !wait_for_request(&mut stream, &mut rbuf, &env, Some(KEEPALIVE_IDLE)).await
+            && !wait_for_request(
+                &mut stream,
+                &mut rbuf,
+                &env,
+                Some(env.router.plan.idle_timeout),
+            )
+            .await
         {
             break;
         }

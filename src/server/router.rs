@@ -56,6 +56,8 @@ pub struct RouterPlan {
     pub limits: h1::Limits,
     /// Whole-request-head deadline (`runtime.requestHeaderTimeoutMs`).
     pub header_timeout: Duration,
+    /// Idle client connections close after this (`runtime.idleTimeoutMs`).
+    pub idle_timeout: Duration,
     /// Upstream pool settings (`client`).
     pub pool: PoolSettings,
     /// A thrift router's naming and limits; `None` for http.
@@ -200,6 +202,7 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
                 ..h1::Limits::default()
             },
             header_timeout: config.runtime.request_header_timeout,
+            idle_timeout: config.runtime.idle_timeout,
             pool: PoolSettings {
                 max_idle_per_endpoint: r.client.pool.max_idle_per_endpoint,
                 idle_timeout: r.client.pool.idle_timeout,

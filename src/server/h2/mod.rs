@@ -56,6 +56,9 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
     let downstream = me.addr.is_none();
     let mut draining = false;
     let mut preface_seen = false;
+    // A client connection with no open stream: closed (GOAWAY) after `runtime.idleTimeoutMs`.
+    // PINGs and SETTINGS do not keep it open, as with nginx's and Envoy's idle timeouts.
+    let mut idle_timer: Option<crate::runtime::exec::Sleep> = None;
     loop {
         // A downstream connection's SETTINGS wait for the client's preface (RFC 9113 3.4 lets
         // the server's preface follow it), so a client that is not speaking HTTP/2 is answered
@@ -82,30 +85,49 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
             me.going_away.set(true);
             continue;
         }
-        if me.going_away.get()
-            && me.conn.borrow().active_streams() == 0
-            && me.links.borrow().is_empty()
-        {
+        let no_streams = me.conn.borrow().active_streams() == 0 && me.links.borrow().is_empty();
+        if me.going_away.get() && no_streams {
             break;
+        }
+        if downstream && no_streams {
+            if idle_timer.is_none() {
+                idle_timer = Some(crate::runtime::exec::sleep(env.router.plan.idle_timeout));
+            }
+        } else {
+            idle_timer = None;
         }
         let read = poll_fn(|cx| {
             match env
                 .scratch
                 .poll_read(cx, &mut sock, &mut rbuf, SCRATCH_SIZE)
             {
-                Poll::Ready(r) => return Poll::Ready(Some(r)),
+                Poll::Ready(r) => return Poll::Ready(Wake::Read(r)),
                 Poll::Pending => {}
             }
             if me.take_notified(cx.waker()) {
-                return Poll::Ready(None);
+                return Poll::Ready(Wake::Notified);
+            }
+            if let Some(t) = idle_timer.as_mut()
+                && std::pin::Pin::new(t).poll(cx).is_ready()
+            {
+                return Poll::Ready(Wake::Idle);
             }
             Poll::Pending
         })
         .await;
         match read {
-            None => continue,
-            Some(Ok(0)) | Some(Err(_)) => break,
-            Some(Ok(_)) => {}
+            Wake::Notified => continue,
+            Wake::Idle => {
+                idle_timer = None;
+                if !preface_seen {
+                    break; // not even a preface: nothing to say goodbye to
+                }
+                me.conn.borrow_mut().go_away(ErrorCode::NoError, b"idle");
+                me.going_away.set(true);
+                continue;
+            }
+            Wake::Read(Ok(0)) | Wake::Read(Err(_)) => break,
+            Wake::Read(Ok(_)) => {}
         }
         if downstream && !preface_seen {
             let n = rbuf.len().min(hawser_http2::PREFACE.len());
@@ -135,6 +157,13 @@ async fn drive(me: Rc<Conn>, mut sock: TcpStream, env: Rc<ConnEnv>) {
     }
     me.closed.set(true);
     fail_all(&me, env.router.plan.accrual.as_ref());
+}
+
+/// What woke a connection's I/O loop.
+enum Wake {
+    Read(std::io::Result<usize>),
+    Notified,
+    Idle,
 }
 
 /// The connection is gone: answer or reset every stream linked through it.
