@@ -680,3 +680,35 @@ fn interpreter_transformers_filter_and_reroute_addresses() {
         "the concrete name is the namer's, the address the transformer's"
     );
 }
+
+#[test]
+fn replace_and_const_transformers_rebind_names() {
+    let one = Backend::start("one");
+    let disco = temp_dir("disco");
+    // `web` exists (at a port nothing listens on); `nowhere` does not.
+    write_service(&disco, "web", &format!("127.0.0.1 {}\n", free_port()));
+    let target = format!("/$/inet/127.0.0.1/{}", one.port);
+    let start = |kind: &str| {
+        let (admin, port) = (free_port(), free_port());
+        let extra = format!(
+            "  interpreter:\n    transformers:\n    - kind: {kind}\n      path: {target}\n"
+        );
+        (
+            Hawser::start(&fs_config(admin, port, &disco, &extra), admin, 1),
+            port,
+        )
+    };
+    // replace: a name that binds goes to the path instead; one that does not stays unbound.
+    let (_h, port) = start("io.l5d.replace");
+    let r = send(port, "/", Some("web"), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-backend"), Some("one"));
+    assert_eq!(send(port, "/", Some("nowhere"), &[]).status, 502);
+    // const: every name goes to the path.
+    let (_h2, port2) = start("io.l5d.const");
+    for name in ["web", "nowhere"] {
+        let r = send(port2, "/", Some(name), &[]);
+        assert_eq!(r.status, 200, "{name}: {r:?}");
+        assert_eq!(r.header("x-backend"), Some("one"));
+    }
+}

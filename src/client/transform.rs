@@ -9,8 +9,9 @@
 //! - `io.l5d.k8s.localnode`: keep those in the same /24 as `POD_IP` (IPv4; the same /64 for
 //!   IPv6).
 //!
-//! `io.l5d.k8s.daemonset` (a Kubernetes API lookup), `io.l5d.replace` and `io.l5d.const`
-//! (which rewrite names, not addresses) are reported by `hawser check` as not supported yet.
+//! `io.l5d.replace` and `io.l5d.const` rewrite names, not addresses: the router applies them
+//! to a name's binding (before these). `io.l5d.k8s.daemonset` (a Kubernetes API lookup) is
+//! reported by `hawser check` as not supported yet.
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
@@ -34,26 +35,35 @@ pub enum AddrTransform {
 pub fn compile(configs: &[TransformerConfig]) -> Result<Vec<AddrTransform>, String> {
     configs
         .iter()
-        .map(|c| match c {
-            TransformerConfig::Localhost => {
-                let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
-                    .map(|s| s.trim().to_string())
-                    .map_err(|e| format!("io.l5d.localhost: cannot read the host name: {e}"))?;
-                resolve(&name).map(AddrTransform::KeepIps)
-            }
-            TransformerConfig::SpecificHost { host } => resolve(host).map(AddrTransform::KeepIps),
-            TransformerConfig::Port { port } => Ok(AddrTransform::SetPort(*port)),
-            TransformerConfig::LocalNode => {
-                let ip = std::env::var("POD_IP").map_err(|_| {
-                    "io.l5d.k8s.localnode needs the POD_IP environment variable (the pod's IP, from the downward API)".to_string()
-                })?;
-                ip.trim()
-                    .parse::<IpAddr>()
-                    .map(AddrTransform::KeepSubnet)
-                    .map_err(|_| format!("io.l5d.k8s.localnode: POD_IP `{ip}` is not an IP address"))
-            }
-        })
+        .map(compile_one)
+        .filter_map(Result::transpose)
         .collect()
+}
+
+/// One address transformer; `None` for the name transformers (the router applies those to
+/// bindings).
+fn compile_one(c: &TransformerConfig) -> Result<Option<AddrTransform>, String> {
+    Ok(Some(match c {
+        TransformerConfig::Localhost => {
+            let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|s| s.trim().to_string())
+                .map_err(|e| format!("io.l5d.localhost: cannot read the host name: {e}"))?;
+            AddrTransform::KeepIps(resolve(&name)?)
+        }
+        TransformerConfig::SpecificHost { host } => AddrTransform::KeepIps(resolve(host)?),
+        TransformerConfig::Port { port } => AddrTransform::SetPort(*port),
+        TransformerConfig::LocalNode => {
+            let ip = std::env::var("POD_IP").map_err(|_| {
+                "io.l5d.k8s.localnode needs the POD_IP environment variable (the pod's IP, from the downward API)".to_string()
+            })?;
+            let ip = ip
+                .trim()
+                .parse::<IpAddr>()
+                .map_err(|_| format!("io.l5d.k8s.localnode: POD_IP `{ip}` is not an IP address"))?;
+            AddrTransform::KeepSubnet(ip)
+        }
+        TransformerConfig::Replace { .. } | TransformerConfig::Const { .. } => return Ok(None),
+    }))
 }
 
 fn resolve(host: &str) -> Result<Vec<IpAddr>, String> {

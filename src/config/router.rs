@@ -996,6 +996,7 @@ fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<TransformerCon
             "io.l5d.specificHost" => schema::TRANSFORMER_HOST,
             "io.l5d.port" => schema::TRANSFORMER_PORT,
             "io.l5d.k8s.localnode" => schema::TRANSFORMER_LOCALNODE,
+            "io.l5d.replace" | "io.l5d.const" => schema::TRANSFORMER_PATH,
             _ => {
                 ctx.unsupported_kind_of(&kind, pos, &p, "transformer", kinds::TRANSFORMERS);
                 continue;
@@ -1019,6 +1020,27 @@ fn interpreter(ctx: &mut Ctx<'_>, node: &Node, path: &str) -> Vec<TransformerCon
                     out.push(TransformerConfig::SpecificHost {
                         host: h.to_string(),
                     });
+                }
+            }
+            "io.l5d.replace" | "io.l5d.const" => {
+                required(ctx, "path");
+                if let Some(e) = t.get("path")
+                    && let Some(v) = ctx.string(&e.value, &child(&p, "path"))
+                {
+                    match crate::routing::Path::read(v) {
+                        Ok(_) if kind == "io.l5d.replace" => {
+                            out.push(TransformerConfig::Replace {
+                                path: v.to_string(),
+                            });
+                        }
+                        Ok(_) => out.push(TransformerConfig::Const {
+                            path: v.to_string(),
+                        }),
+                        Err(err) => {
+                            let msg = format!("`{p}.path`: {}", err.message);
+                            ctx.error(e.value.pos, &child(&p, "path"), msg);
+                        }
+                    }
                 }
             }
             "io.l5d.port" => {

@@ -284,6 +284,7 @@ pub(crate) const TRANSFORMER_PLAIN: Keys = &[("kind", S)];
 pub(crate) const TRANSFORMER_HOST: Keys = &[("kind", S), ("host", S)];
 pub(crate) const TRANSFORMER_PORT: Keys = &[("kind", S), ("port", S)];
 pub(crate) const TRANSFORMER_LOCALNODE: Keys = &[("kind", S), ("hostNetwork", S)];
+pub(crate) const TRANSFORMER_PATH: Keys = &[("kind", S), ("path", S)];
 
 pub(crate) const IDENT_HEADER_TOKEN: Keys = &[("kind", S), ("header", S)];
 pub(crate) const IDENT_METHOD_AND_HOST: Keys = &[("kind", S), ("httpUriInDst", S)];

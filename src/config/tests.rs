@@ -812,3 +812,25 @@ fn idle_timeout_is_typed_with_a_default() {
     let (line, _, sev, _) = one(&format!("runtime:\n  idleTimeoutMs: 0\n{MINIMAL}"));
     assert_eq!((line, sev), (2, Severity::Error));
 }
+
+#[test]
+fn name_transformers_take_a_path() {
+    let c = load(&format!(
+        "{MINIMAL}  interpreter:\n    transformers:\n    - kind: io.l5d.replace\n      path: /$/inet/127.0.0.1/4141\n    - kind: io.l5d.const\n      path: /#/io.l5d.fs/x\n"
+    ));
+    assert_eq!(
+        c.routers[0].transformers,
+        vec![
+            TransformerConfig::Replace {
+                path: "/$/inet/127.0.0.1/4141".into()
+            },
+            TransformerConfig::Const {
+                path: "/#/io.l5d.fs/x".into()
+            },
+        ]
+    );
+    let (_, _, sev, msg) = one(&format!(
+        "{MINIMAL}  interpreter:\n    transformers:\n    - kind: io.l5d.const\n      path: not a path\n"
+    ));
+    assert_eq!(sev, Severity::Error, "{msg}");
+}

@@ -314,6 +314,19 @@ pub enum TransformerConfig {
     /// `io.l5d.k8s.localnode`: keep the addresses in the same /24 as `POD_IP`.
     #[serde(rename = "io.l5d.k8s.localnode")]
     LocalNode,
+    /// `io.l5d.replace`: a name that binds is bound to `path` instead (a name that binds to
+    /// nothing still does).
+    #[serde(rename = "io.l5d.replace")]
+    Replace {
+        /// `path`.
+        path: String,
+    },
+    /// `io.l5d.const`: every name is bound to `path`, whatever it bound to.
+    #[serde(rename = "io.l5d.const")]
+    Const {
+        /// `path`.
+        path: String,
+    },
 }
 
 /// A router's `client:` (kind `io.l5d.global`: one setting for every upstream).

@@ -74,8 +74,11 @@ pub struct RouterPlan {
     pub accrual: Option<crate::client::Accrual>,
     /// `client.loadBalancer`.
     pub balancer: crate::client::BalancerPolicy,
-    /// `interpreter.transformers`, compiled.
+    /// `interpreter.transformers` that act on addresses, compiled.
     pub transforms: Vec<crate::client::transform::AddrTransform>,
+    /// `interpreter.transformers` that act on bindings (`io.l5d.replace`, `io.l5d.const`), in
+    /// order; applied before the address ones.
+    pub name_transforms: Vec<NameTransform>,
     /// `service.responseClassifier`: which responses are failures (for accrual).
     pub classifier: crate::resilience::Classifier,
 }
@@ -214,6 +217,19 @@ pub fn compile_routers(config: &Config, file: &str) -> Result<Vec<RouterPlan>, V
             balancer: balancer_policy(&r.client.load_balancer),
             // Resolved by `resolve_transformers` when the routers start (not by a check).
             transforms: Vec::new(),
+            name_transforms: r
+                .transformers
+                .iter()
+                .filter_map(|t| match t {
+                    crate::config::TransformerConfig::Replace { path } => {
+                        Path::read(path).ok().map(NameTransform::Replace)
+                    }
+                    crate::config::TransformerConfig::Const { path } => {
+                        Path::read(path).ok().map(NameTransform::Const)
+                    }
+                    _ => None,
+                })
+                .collect(),
             accrual: r
                 .client
                 .failure_accrual
@@ -442,6 +458,15 @@ pub fn resolve_transformers(
     } else {
         Err(errors)
     }
+}
+
+/// A transformer of bindings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameTransform {
+    /// `io.l5d.replace`: a name that binds is bound to this path instead.
+    Replace(Path),
+    /// `io.l5d.const`: every name is bound to this path.
+    Const(Path),
 }
 
 /// `client.loadBalancer` as the balancer takes it.
@@ -1082,7 +1107,19 @@ impl Router {
                         None => self.plan.dtab.clone(),
                     };
                     let service: Rc<str> = path.to_string().into();
-                    let resolution = resolve(&dtab, path, &ShardNamers(&self.namers));
+                    let namers = ShardNamers(&self.namers);
+                    let mut resolution = resolve(&dtab, path, &namers);
+                    for t in &self.plan.name_transforms {
+                        resolution = match t {
+                            NameTransform::Replace(p)
+                                if matches!(resolution, Resolution::Weighted(_)) =>
+                            {
+                                resolve(&Dtab::empty(), p, &namers)
+                            }
+                            NameTransform::Replace(_) => resolution,
+                            NameTransform::Const(p) => resolve(&Dtab::empty(), p, &namers),
+                        };
+                    }
                     let residuals = match &resolution {
                         Resolution::Weighted(branches) => branches
                             .iter()
