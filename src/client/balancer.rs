@@ -200,61 +200,40 @@ impl Endpoint {
     /// Counts a request's outcome for failure accrual (`None`: accrual is off).
     pub fn record(&self, ok: bool, accrual: Option<&Accrual>, now: Instant) {
         let Some(policy) = accrual else { return };
+        // Any success revives under consecutiveFailures; under the success rates only one after
+        // being marked dead does (the probe worked), others count towards the average.
+        let consecutive = matches!(policy.policy, AccrualPolicy::ConsecutiveFailures(_));
+        if ok && (consecutive || self.last_backoff.get().is_some()) {
+            self.revive();
+            return;
+        }
         let mark = match policy.policy {
             AccrualPolicy::ConsecutiveFailures(failures) => {
-                if ok {
-                    self.revive();
-                    return;
-                }
-                let n = self.consecutive_failures.get().saturating_add(1);
-                self.consecutive_failures.set(n);
+                let n = self.count_sample();
                 n >= failures.max(1)
             }
             AccrualPolicy::SuccessRate { rate, window } => {
-                if ok && self.last_backoff.get().is_some() {
-                    // A success after being marked dead: the probe worked.
-                    self.revive();
-                    return;
-                }
-                let n = self.consecutive_failures.get().saturating_add(1);
-                self.consecutive_failures.set(n);
-                let sample = if ok { 1.0 } else { 0.0 };
-                let sr = if n == 1 {
-                    sample
-                } else {
-                    // Finagle's Ema with one step per request: the old average keeps the
-                    // weight e^(-1/window).
-                    let w = (-1.0 / f64::from(window.max(1))).exp();
-                    sample * (1.0 - w) + self.success_rate.get() * w
-                };
-                self.success_rate.set(sr);
+                // Finagle's Ema with one step per request: the old average keeps the weight
+                // e^(-1/window).
+                let keep = (-1.0 / f64::from(window.max(1))).exp();
+                let n = self.count_sample();
+                let sr = self.fold_success(ok, n, keep);
                 !ok && n >= window.max(1) && sr < rate
             }
             AccrualPolicy::SuccessRateWindowed { rate, window } => {
-                if ok && self.last_backoff.get().is_some() {
-                    self.revive();
-                    return;
-                }
                 let since = self.since.get().unwrap_or(now);
                 self.since.set(Some(since));
                 let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
                 let stamp = u64::try_from(now.saturating_duration_since(since).as_millis())
                     .unwrap_or(u64::MAX);
                 let recent = self.count_request(stamp, window_ms);
-                let n = self.consecutive_failures.get().saturating_add(1);
-                self.consecutive_failures.set(n);
-                let sample = if ok { 1.0 } else { 0.0 };
-                let sr = if n == 1 {
-                    sample
-                } else {
-                    // Finagle's Ema stamped in milliseconds: the old average keeps the weight
-                    // e^(-elapsed/window).
-                    let elapsed = stamp.saturating_sub(self.last_ms.get()) as f64;
-                    let w = (-elapsed / window_ms as f64).exp();
-                    sample * (1.0 - w) + self.success_rate.get() * w
-                };
+                // Finagle's Ema stamped in milliseconds: the old average keeps the weight
+                // e^(-elapsed/window).
+                let elapsed = stamp.saturating_sub(self.last_ms.get()) as f64;
+                let keep = (-elapsed / window_ms as f64).exp();
                 self.last_ms.set(stamp);
-                self.success_rate.set(sr);
+                let n = self.count_sample();
+                let sr = self.fold_success(ok, n, keep);
                 !ok && stamp >= window_ms && sr < rate && recent >= MIN_WINDOW_REQUESTS
             }
         };
@@ -265,6 +244,27 @@ impl Endpoint {
             self.last_backoff.set(Some(wait));
             self.dead_until.set(Some(now + wait));
         }
+    }
+
+    /// One more outcome since the endpoint was (re)vived (consecutive failures, or samples of
+    /// the success rate); returns the count.
+    fn count_sample(&self) -> u32 {
+        let n = self.consecutive_failures.get().saturating_add(1);
+        self.consecutive_failures.set(n);
+        n
+    }
+
+    /// Folds the `n`th outcome into the success average, the old average keeping the weight
+    /// `keep` (the first outcome is the average); returns the new average.
+    fn fold_success(&self, ok: bool, n: u32, keep: f64) -> f64 {
+        let sample = if ok { 1.0 } else { 0.0 };
+        let sr = if n == 1 {
+            sample
+        } else {
+            sample * (1.0 - keep) + self.success_rate.get() * keep
+        };
+        self.success_rate.set(sr);
+        sr
     }
 
     /// Counts a request at `stamp` ms (since `since`) in the sliced window and returns the

@@ -460,6 +460,25 @@ pub fn resolve_transformers(
     }
 }
 
+/// The per-request dtab from `values` (`l5d-ctx-dtab`, then `l5d-dtab`) as text; `None`
+/// when it is empty.
+fn local_dtab<'a>(values: impl Iterator<Item = &'a [u8]>) -> Result<Option<String>, ProxyError> {
+    let d = parse_header_dtab(values)
+        .map_err(|e| ProxyError::downstream(400, format!("Invalid dtab header: {}", e)))?;
+    Ok((!d.is_empty()).then(|| d.to_string()))
+}
+
+/// The values of the HTTP/2 fields named `name` (lower case, as HTTP/2 sends names).
+fn h2_values<'a>(
+    head: &'a hawser_http2::RequestHead,
+    name: &'static [u8],
+) -> impl Iterator<Item = &'a [u8]> {
+    head.fields
+        .iter()
+        .filter(move |f| f.name.as_ref() == name)
+        .map(|f| f.value.as_ref())
+}
+
 /// A transformer of bindings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameTransform {
@@ -977,12 +996,10 @@ impl Router {
         let local = if clear_context {
             None
         } else {
-            let values = head
-                .header_all("l5d-ctx-dtab")
-                .chain(head.header_all("l5d-dtab"));
-            let d = parse_header_dtab(values)
-                .map_err(|e| ProxyError::downstream(400, format!("Invalid dtab header: {}", e)))?;
-            (!d.is_empty()).then(|| d.to_string())
+            local_dtab(
+                head.header_all("l5d-ctx-dtab")
+                    .chain(head.header_all("l5d-dtab")),
+            )?
         };
         let id = self.plan.identifiers.identify(&View(head)).map_err(|e| {
             ProxyError::downstream(e.status(), e.l5d_err(head.method(), head.target()))
@@ -1020,19 +1037,7 @@ impl Router {
         let local = if clear_context {
             None
         } else {
-            let values = head
-                .fields
-                .iter()
-                .filter(|f| f.name.as_ref() == b"l5d-ctx-dtab")
-                .chain(
-                    head.fields
-                        .iter()
-                        .filter(|f| f.name.as_ref() == b"l5d-dtab"),
-                )
-                .map(|f| f.value.as_ref());
-            let d = parse_header_dtab(values)
-                .map_err(|e| ProxyError::downstream(400, format!("Invalid dtab header: {}", e)))?;
-            (!d.is_empty()).then(|| d.to_string())
+            local_dtab(h2_values(head, b"l5d-ctx-dtab").chain(h2_values(head, b"l5d-dtab")))?
         };
         let view = H2View(head);
         let id = self.plan.identifiers.identify(&view).map_err(|e| {
@@ -1041,12 +1046,7 @@ impl Router {
         let incoming = if clear_context {
             None
         } else {
-            crate::resilience::Deadline::parse_all(
-                head.fields
-                    .iter()
-                    .filter(|f| f.name.as_ref() == b"l5d-ctx-deadline")
-                    .map(|f| f.value.as_ref()),
-            )
+            crate::resilience::Deadline::parse_all(h2_values(head, b"l5d-ctx-deadline"))
         };
         let mut routed = self
             .route_path(&id.path, local, id.new_target, clear_context)

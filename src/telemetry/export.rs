@@ -87,7 +87,7 @@ fn entry<T: Default>(list: &mut Vec<(String, T)>, name: String) -> &mut T {
     &mut list[i].1
 }
 
-pub(crate) fn add_service(into: &mut ServiceSnap, from: &ServiceSnap) {
+fn add_service(into: &mut ServiceSnap, from: &ServiceSnap) {
     add_all(&mut into.by_class, &from.by_class);
     into.proxy_errors += from.proxy_errors;
     into.retries += from.retries;
